@@ -26,6 +26,17 @@ espcn_quant_methods (void)
   return method_names;
 }
 
+gint32
+espcn_quant_method_act_qmax (const char *method)
+{
+  if (g_strcmp0 (method, "apot") == 0 || g_strcmp0 (method, "dorefa") == 0)
+    return ESPCN_ACT_QMAX_WIDE;
+  for (gsize i = 0; i < G_N_ELEMENTS (methods); i++)
+    if (g_strcmp0 (methods[i].name, method) == 0)
+      return ESPCN_ACT_QMAX_FAST;
+  return -1;
+}
+
 EspcnQuantizer *
 espcn_quantizer_new (const char *method, EspcnQuantRole role, int channels, size_t n, gint32 qmax, GError **error)
 {

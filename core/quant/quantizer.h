@@ -66,6 +66,12 @@ typedef struct {
   gboolean (*export_weights) (EspcnQuantizer *q, const float *w, size_t n, EspcnWeightExport *out, GError **error);
   gboolean (*export_act) (EspcnQuantizer *q, float *scale, gint32 *qmax, GError **error);
 
+  /* Post-training calibration (AdaRound's activations): observe() is called on
+   * the activations of several training batches, then calibrate_finish() fixes
+   * the scale.  NULL for methods whose activation scale is learned or tracked. */
+  void (*observe) (EspcnQuantizer *q, const float *x, size_t n);
+  gboolean (*calibrate_finish) (EspcnQuantizer *q, GError **error);
+
   void (*free_state) (EspcnQuantizer *q);
 } EspcnQuantizerOps;
 
@@ -102,6 +108,11 @@ void espcn_quantizer_free (EspcnQuantizer *q);
 
 /* The method names, NULL-terminated, in the order of the reference table. */
 const char *const *espcn_quant_methods (void);
+
+/* The grid's largest hidden-activation level for a method: ESPCN_ACT_QMAX_FAST
+ * (127) for the int8-weight methods, ESPCN_ACT_QMAX_WIDE (255) for APoT and
+ * DoReFa, whose weights need s16 (docs/integer-grid.md).  -1 if unknown. */
+gint32 espcn_quant_method_act_qmax (const char *method);
 
 /* Round half up, the one rounding rule of the grid (the engine's requantization
  * rounds the same way). */
