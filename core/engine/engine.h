@@ -1,0 +1,71 @@
+/* espcn-gst: the integer inference engine.
+ *
+ * Frames are packed 8-bit pixels: each pixel is `bpp` bytes of which three are
+ * R, G and B at the byte offsets of an EspcnPixelLayout, so RGB, BGR, RGBx,
+ * BGRx, xRGB, xBGR, RGBA, ... are all read and written in place, without a
+ * conversion pass.  Bytes of an output pixel that the layout does not name (the
+ * x or alpha) are left untouched.  Rows are `stride` bytes apart.
+ *
+ * The output of a width x height input is (width*s) x (height*s).  Every way of
+ * running a model here computes the same bytes: the reference and the runner,
+ * for any number of threads. */
+#pragma once
+
+#include <glib.h>
+
+#include "engine/model.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+  int bpp;      /* bytes per pixel, 3..16 */
+  int r, g, b;  /* byte offsets of the channels within a pixel, distinct, < bpp */
+} EspcnPixelLayout;
+
+#define ESPCN_PIXEL_LAYOUT_RGB ((EspcnPixelLayout) { 3, 0, 1, 2 })
+#define ESPCN_PIXEL_LAYOUT_BGR ((EspcnPixelLayout) { 3, 2, 1, 0 })
+#define ESPCN_PIXEL_LAYOUT_RGBX ((EspcnPixelLayout) { 4, 0, 1, 2 })  /* also RGBA */
+#define ESPCN_PIXEL_LAYOUT_BGRX ((EspcnPixelLayout) { 4, 2, 1, 0 })  /* also BGRA */
+#define ESPCN_PIXEL_LAYOUT_XRGB ((EspcnPixelLayout) { 4, 1, 2, 3 })  /* also ARGB */
+#define ESPCN_PIXEL_LAYOUT_XBGR ((EspcnPixelLayout) { 4, 3, 2, 1 })  /* also ABGR */
+
+/* TRUE if the layout is usable (bpp in 3..16, offsets distinct and inside the pixel). */
+gboolean espcn_pixel_layout_validate (const EspcnPixelLayout *layout, GError **error);
+
+/* Checks a frame pair: non-NULL buffers, valid layouts, width and height >= 1, the
+ * output size (width*s) x (height*s) and both buffers' extents computable without
+ * overflow, and strides that hold a row.  Both process functions call it. */
+gboolean espcn_engine_check_frames (const EspcnInt8Model *m, const guint8 *in, gsize in_stride,
+                                    const EspcnPixelLayout *in_layout, int width, int height,
+                                    const guint8 *out, gsize out_stride,
+                                    const EspcnPixelLayout *out_layout, GError **error);
+
+/* The plain C reference: obviously correct, allocates, not fast.  `in` is
+ * width x height, `out` is (width*s) x (height*s).  Returns FALSE with `error`
+ * set (and `out` untouched) when the frame arguments are invalid. */
+gboolean espcn_engine_process_reference (const EspcnInt8Model *m, const guint8 *in, gsize in_stride,
+                                         const EspcnPixelLayout *in_layout, int width, int height,
+                                         guint8 *out, gsize out_stride,
+                                         const EspcnPixelLayout *out_layout, GError **error);
+
+/* A runner: the fast path.  Holds a reference on the model, its worker threads
+ * and its scratch buffers (grown only when a frame is larger than any before), so
+ * processing a frame allocates nothing in the steady state.  One runner serves
+ * one thread at a time; run several runners on one model for concurrent frames.
+ * The output is byte-identical to espcn_engine_process_reference() for any
+ * n_threads. */
+typedef struct _EspcnRunner EspcnRunner;
+
+/* n_threads >= 1 worker threads over row stripes (1: everything on the caller's
+ * thread); at most 64. */
+EspcnRunner *espcn_runner_new (EspcnInt8Model *m, int n_threads, GError **error);
+gboolean espcn_runner_process (EspcnRunner *r, const guint8 *in, gsize in_stride,
+                               const EspcnPixelLayout *in_layout, int width, int height,
+                               guint8 *out, gsize out_stride,
+                               const EspcnPixelLayout *out_layout, GError **error);
+int espcn_runner_get_n_threads (const EspcnRunner *r);
+void espcn_runner_free (EspcnRunner *r);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (EspcnRunner, espcn_runner_free)
+
+G_END_DECLS
