@@ -59,6 +59,8 @@ EspcnInt8Model *espcn_int8_model_load_from_data (const guint8 *data, gsize len, 
 
 /* Write the model as an INT8 checkpoint (atomically: a complete file or none). */
 gboolean espcn_int8_model_save (const EspcnInt8Model *m, const char *path, GError **error);
+/* The same file's bytes. */
+GBytes *espcn_int8_model_save_to_bytes (const EspcnInt8Model *m, GError **error);
 
 EspcnInt8Model *espcn_int8_model_ref (EspcnInt8Model *m);
 void espcn_int8_model_unref (EspcnInt8Model *m);
