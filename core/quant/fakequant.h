@@ -24,8 +24,9 @@ static inline float
 espcn_fq_round (float v)
 {
   const float t = v + 0.5f;
-  const float i = (float) (gint32) t;   /* truncates towards zero */
-  return i - (t < i ? 1.0f : 0.0f);     /* negative non-integers: one below */
+  gint32 i = (gint32) t;      /* truncates towards zero */
+  i -= (t < (float) i);       /* negative non-integers: one below (integer form vectorises) */
+  return (float) i;
 }
 
 /* Clamp v to [lo, hi]; NaN goes to lo, so a level is always a finite integer. */
@@ -44,14 +45,34 @@ espcn_fq_level (float v, float inv_s, float lo, float hi)
   return espcn_fq_round (espcn_fq_clamp (v * inv_s, lo, hi));
 }
 
+/* Loops work in blocks of this many values so that each pass stays in L1. */
+#define ESPCN_FQ_BLOCK 1024
+
+/* lv[i] = espcn_fq_level (x[i], inv_s, lo, hi) for one block.  Two passes (clamp,
+ * then round) because GCC will not if-convert a float->int conversion behind a
+ * clamp under the default -ftrapping-math; each pass alone vectorises.  lv may be x. */
+static inline void
+espcn_fq_levels_block (const float *x, float *lv, size_t m, float inv_s, float lo, float hi)
+{
+  for (size_t i = 0; i < m; i++)
+    lv[i] = espcn_fq_clamp (x[i] * inv_s, lo, hi);
+  for (size_t i = 0; i < m; i++)
+    lv[i] = espcn_fq_round (lv[i]);
+}
+
 /* Per-tensor uniform fake quantization: y[i] = level (x[i]) * s, s > 0.
  * y may be x (in place). */
 static inline void
 espcn_fq_uniform (const float *x, float *y, size_t n, float s, float lo, float hi)
 {
   const float inv = 1.0f / s;
-  for (size_t i = 0; i < n; i++)
-    y[i] = espcn_fq_level (x[i], inv, lo, hi) * s;
+  for (size_t b = 0; b < n; b += ESPCN_FQ_BLOCK) {
+    const size_t m = MIN (ESPCN_FQ_BLOCK, n - b);
+    for (size_t i = 0; i < m; i++)
+      y[b + i] = espcn_fq_clamp (x[b + i] * inv, lo, hi);
+    for (size_t i = 0; i < m; i++)
+      y[b + i] = espcn_fq_round (y[b + i]) * s;
+  }
 }
 
 /* Per-channel uniform fake quantization: `channels` contiguous blocks of
@@ -92,5 +113,19 @@ double espcn_fq_abs_mean (const float *x, size_t n, gboolean relu);
  * floor (p * (n - 1)) of the sorted values, non-finite values skipped); 0 for
  * n == 0.  O(n) time, copies x. */
 float espcn_fq_relu_quantile (const float *x, size_t n, double p);
+
+/* Setup checks shared by the uniform methods: a weight quantizer needs n > 0 and
+ * a multiple of `channels`, and always uses the int8 grid [-127, 127]
+ * (q->qmax is set to ESPCN_WEIGHT_QMAX_INT8, whatever the caller passed); an
+ * activation quantizer is per tensor (channels == 1) with qmax in [1, 255]. */
+gboolean espcn_fq_check_setup (const char *method, EspcnQuantizer *q, size_t n, GError **error);
+
+/* The symmetric max-based per-channel weight quantizer of PACT and STE:
+ * scale[c] = max |w_c| / 127 (espcn_fq_absmax_scales), levels in [-127, 127].
+ * forward writes the scales it used to `scale` (channels values); export fills
+ * out->w_int, out->scale and out->w_int_max = 127. */
+void espcn_fq_absmax_weight_forward (const float *w, float *y, size_t n, int channels, float *scale);
+gboolean espcn_fq_absmax_weight_export (const char *method, const float *w, size_t n, int channels,
+                                        EspcnWeightExport *out, GError **error);
 
 G_END_DECLS
