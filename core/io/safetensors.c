@@ -397,7 +397,8 @@ espcn_safetensors_load_data (const guint8 *data, gsize len, GError **error)
       return NULL;
     n++;
   }
-  qsort (entries, n, sizeof (Entry), entry_cmp);
+  if (n > 1)  /* qsort wants a non-NULL base even for 0 elements */
+    qsort (entries, n, sizeof (Entry), entry_cmp);
   if (!check_layout (entries, n, data_size, error))
     return NULL;
 
@@ -438,7 +439,8 @@ espcn_safetensors_load_data (const guint8 *data, gsize len, GError **error)
   g_hash_table_iter_init (&it, st->metadata);
   while (g_hash_table_iter_next (&it, &key, NULL))
     st->metadata_keys[k++] = key;
-  qsort (st->metadata_keys, nk, sizeof (char *), str_ptr_cmp);
+  if (nk > 1)
+    qsort (st->metadata_keys, nk, sizeof (char *), str_ptr_cmp);
   return g_steal_pointer (&st);
 }
 

@@ -72,6 +72,7 @@ typedef struct {
   gsize nbytes;
 } EspcnTensor;
 
+/* A loaded file; immutable, so any number of threads may read it at once. */
 typedef struct _EspcnSafetensors EspcnSafetensors;
 
 /* Read and validate a whole file. */

@@ -500,6 +500,40 @@ test_random_bit_flips_never_crash (void)
   g_assert_cmpuint (loaded, >, 0);
 }
 
+/* Replace header bytes with JSON punctuation, digits and letters, so that many
+ * variants stay well-formed JSON and reach the semantic checks. */
+static void
+test_random_header_edits_never_crash (void)
+{
+  static const char alphabet[] = "{}[]\":,-.0123456789eE\\u aFIU";
+  g_autoptr (GBytes) file = small_valid_file ();
+  gsize len;
+  const guint8 *orig = g_bytes_get_data (file, &len);
+  guint64 hlen = orig[0] | (guint64) orig[1] << 8;
+  g_autofree guint8 *buf = g_malloc (len);
+  EspcnRng rng;
+  espcn_rng_seed (&rng, 7);
+  guint loaded = 0, rejected = 0;
+  for (int trial = 0; trial < 4000; trial++) {
+    memcpy (buf, orig, len);
+    guint edits = 1 + espcn_rng_below (&rng, 2);
+    for (guint e = 0; e < edits; e++)
+      buf[8 + espcn_rng_below (&rng, (guint32) hlen)] = (guint8) alphabet[espcn_rng_below (&rng, sizeof alphabet - 1)];
+    GError *error = NULL;
+    EspcnSafetensors *st = load_exact (buf, len, &error);
+    if (st == NULL) {
+      g_assert_nonnull (error);
+      g_clear_error (&error);
+      rejected++;
+    } else {
+      loaded++;
+      espcn_safetensors_free (st);
+    }
+  }
+  g_test_message ("header edits: %u loaded, %u rejected", loaded, rejected);
+  g_assert_cmpuint (rejected, >, 0);
+}
+
 static void
 test_header_length_out_of_bounds (void)
 {
@@ -729,6 +763,7 @@ main (int argc, char **argv)
   g_test_add_func ("/io/safetensors/load-file-error-names-path", test_load_file_error_names_path);
   g_test_add_func ("/io/safetensors/every-truncation-is-an-error", test_every_truncation_is_an_error);
   g_test_add_func ("/io/safetensors/random-bit-flips-never-crash", test_random_bit_flips_never_crash);
+  g_test_add_func ("/io/safetensors/random-header-edits-never-crash", test_random_header_edits_never_crash);
   g_test_add_func ("/io/safetensors/header-length-out-of-bounds", test_header_length_out_of_bounds);
   g_test_add_func ("/io/safetensors/bad-offsets-are-rejected", test_bad_offsets_are_rejected);
   g_test_add_func ("/io/safetensors/overlaps-gaps-and-trailing-bytes-are-rejected", test_overlaps_gaps_and_trailing_bytes_are_rejected);
