@@ -453,6 +453,7 @@ test_every_truncation_is_an_error (void)
   }
   g_autoptr (EspcnSafetensors) st = load_exact (d, len, &error);
   g_assert_no_error (error);
+  g_assert_cmpuint (espcn_safetensors_n_tensors (st), ==, 3);
 }
 
 /* Flipped bits either load (a bit in the data, or a harmless one in the header)
@@ -625,6 +626,7 @@ test_bad_shapes_and_dtypes_are_rejected (void)
   GError *error = NULL;
   g_autoptr (EspcnSafetensors) st = load_bytes (ok, &error);
   g_assert_no_error (error);
+  g_assert_cmpuint (espcn_safetensors_get (st, "a")->nbytes, ==, 0);
 
   assert_header_rejected ("{" T ("w", "Q4", "[1]", "[0,1]") "}", 1, ESPCN_SAFETENSORS_ERROR_TENSOR,
                           "tensor 'w': unknown dtype 'Q4'");
