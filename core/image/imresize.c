@@ -140,13 +140,22 @@ espcn_imresize (const EspcnImage *src, int out_w, int out_h)
       (double) out_h / src->height);
 }
 
+/* ceil(in * scale), except that a product within rounding error of an integer
+ * counts as that integer: 510 * (1.0 / 3) must give 170, not 171. */
+static double
+out_len (int in, double scale)
+{
+  double v = in * scale, r = round (v);
+  return fabs (v - r) <= 1e-9 * MAX (1.0, v) ? r : ceil (v);
+}
+
 EspcnImage *
 espcn_imresize_scale (const EspcnImage *src, double scale)
 {
   g_return_val_if_fail (src != NULL, NULL);
   if (!(scale > 0.0))
     return NULL;
-  double w = ceil (src->width * scale), h = ceil (src->height * scale);
+  double w = out_len (src->width, scale), h = out_len (src->height, scale);
   if (w < 1 || h < 1 || w > ESPCN_IMAGE_MAX_SIDE || h > ESPCN_IMAGE_MAX_SIDE)
     return NULL;
   return resize_u8 (src, (int) w, (int) h, scale, scale);

@@ -23,7 +23,9 @@ G_BEGIN_DECLS
 EspcnImage *espcn_imresize (const EspcnImage *src, int out_w, int out_h);
 
 /* Resize by `scale` (> 0) in both axes: the output is ceil(in * scale) per axis
- * and the kernel uses `scale` itself, as MATLAB's imresize(img, scale). Returns
+ * (a product within 1e-9 of an integer counts as that integer, so that
+ * in * (1.0 / s) gives in / s exactly for multiples of s) and the kernel uses
+ * `scale` itself, as MATLAB's imresize(img, scale). Returns
  * NULL if the output would be empty or larger than ESPCN_IMAGE_MAX_SIDE. */
 EspcnImage *espcn_imresize_scale (const EspcnImage *src, double scale);
 

@@ -195,6 +195,14 @@ test_output_size_and_flags (void)
   g_assert_cmpint (half->height, ==, 3);
   g_assert_true (half->gray);
   g_assert_null (espcn_imresize_scale (src, 0.0));
+  /* Modcropped sizes divide exactly despite 1/3 not being a double. */
+  for (int n = 3; n <= 3000; n += 3) {
+    g_autoptr (EspcnImage) line = espcn_image_new (n, 1);
+    g_autoptr (EspcnImage) third = espcn_imresize_scale (line, 1.0 / 3.0);
+    g_assert_cmpint (third->width, ==, n / 3);
+  }
+  g_autoptr (EspcnImage) seven = espcn_imresize_scale (src, 1.0 / 3.0);
+  g_assert_cmpint (seven->width, ==, 3);
   g_assert_null (espcn_imresize_scale (src, 1e9));
   /* Constant image stays constant whatever the scale. */
   memset (src->data, 77, 7 * 5 * 3);

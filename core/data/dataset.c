@@ -1,0 +1,396 @@
+#include "data/dataset.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+
+#include "image/image_io.h"
+#include "image/imresize.h"
+
+struct _EspcnDataset {
+  GPtrArray *train_paths, *val_paths; /* gchar* */
+  GPtrArray *train, *val;             /* EspcnImage* */
+  guint skipped;
+};
+
+void
+espcn_dataset_options_init (EspcnDatasetOptions *opts)
+{
+  memset (opts, 0, sizeof *opts);
+  opts->num_train = ESPCN_DATASET_DEFAULT_NUM_TRAIN;
+  opts->num_val = ESPCN_DATASET_DEFAULT_NUM_VAL;
+  opts->seed = 1;
+}
+
+static void
+notice (const EspcnDatasetOptions *opts, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
+
+static void
+notice (const EspcnDatasetOptions *opts, const char *fmt, ...)
+{
+  va_list ap;
+  va_start (ap, fmt);
+  g_autofree gchar *msg = g_strdup_vprintf (fmt, ap);
+  va_end (ap);
+  if (opts->notice)
+    opts->notice (msg, opts->notice_data);
+  else
+    g_printerr ("espcn dataset: %s\n", msg);
+}
+
+void
+espcn_dataset_free (EspcnDataset *ds)
+{
+  if (ds == NULL)
+    return;
+  g_ptr_array_unref (ds->train_paths);
+  g_ptr_array_unref (ds->val_paths);
+  g_ptr_array_unref (ds->train);
+  g_ptr_array_unref (ds->val);
+  g_free (ds);
+}
+
+static gboolean
+has_image_suffix (const char *name)
+{
+  g_autofree gchar *lower = g_ascii_strdown (name, -1);
+  return g_str_has_suffix (lower, ".png") || g_str_has_suffix (lower, ".jpg")
+      || g_str_has_suffix (lower, ".jpeg");
+}
+
+/* Recursive listing; symlinked folders are not followed (no cycles). */
+static gboolean
+scan_tree (const char *dir, GPtrArray *out, int depth, GError **error)
+{
+  if (depth > 64)
+    return TRUE;
+  g_autoptr (GDir) d = g_dir_open (dir, 0, error);
+  if (d == NULL)
+    return FALSE;
+  const char *name;
+  while ((name = g_dir_read_name (d)) != NULL) {
+    if (name[0] == '.')
+      continue;
+    g_autofree gchar *path = g_build_filename (dir, name, NULL);
+    if (g_file_test (path, G_FILE_TEST_IS_DIR)) {
+      if (!g_file_test (path, G_FILE_TEST_IS_SYMLINK)
+          && !scan_tree (path, out, depth + 1, error))
+        return FALSE;
+    } else if (has_image_suffix (name) && g_file_test (path, G_FILE_TEST_IS_REGULAR)) {
+      g_ptr_array_add (out, g_steal_pointer (&path));
+    }
+  }
+  return TRUE;
+}
+
+static gint
+cmp_str (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(const char *const *) a, *(const char *const *) b);
+}
+
+/* ROOT/images/<entry>.jpg for each non-empty line of a Food-101 list. */
+static GPtrArray *
+read_list (const char *root, const char *list, const EspcnDatasetOptions *opts,
+    GError **error)
+{
+  g_autofree gchar *path = g_build_filename (root, "meta", list, NULL);
+  g_autofree gchar *text = NULL;
+  if (!g_file_get_contents (path, &text, NULL, error))
+    return NULL;
+  GPtrArray *out = g_ptr_array_new_with_free_func (g_free);
+  g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
+  for (int i = 0; lines[i]; i++) {
+    char *entry = g_strstrip (lines[i]);
+    if (entry[0] == '\0')
+      continue;
+    if (entry[0] == '/' || strstr (entry, "..") != NULL) {
+      notice (opts, "%s:%d: skipping entry '%s' (outside the images folder)", path, i + 1,
+          entry);
+      continue;
+    }
+    g_autofree gchar *file = g_strconcat (entry, ".jpg", NULL);
+    g_ptr_array_add (out, g_build_filename (root, "images", file, NULL));
+  }
+  return out;
+}
+
+/* Decode candidates[order[*pos]], ... until `want` images decoded or the
+ * candidates run out; undecodable files are skipped with a notice. */
+static void
+take_images (EspcnDataset *ds, GPtrArray *cand, const guint32 *order, guint *pos,
+    guint want, GPtrArray *paths, GPtrArray *imgs, const EspcnDatasetOptions *opts)
+{
+  while (imgs->len < want && *pos < cand->len) {
+    const char *path = g_ptr_array_index (cand, order[*pos]);
+    (*pos)++;
+    g_autoptr (GError) err = NULL;
+    EspcnImage *img = espcn_image_load (path, &err);
+    if (img == NULL) {
+      notice (opts, "skipping unreadable image: %s", err->message);
+      ds->skipped++;
+      continue;
+    }
+    g_ptr_array_add (paths, g_strdup (path));
+    g_ptr_array_add (imgs, img);
+  }
+}
+
+static guint32 *
+shuffled_order (EspcnRng *rng, guint n)
+{
+  guint32 *order = g_new (guint32, MAX (n, 1));
+  for (guint i = 0; i < n; i++)
+    order[i] = i;
+  espcn_rng_shuffle_u32 (rng, order, n);
+  return order;
+}
+
+static gboolean
+check_split (const char *root, const char *split, GPtrArray *imgs, guint want,
+    const EspcnDatasetOptions *opts, GError **error)
+{
+  if (imgs->len == 0) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+        "%s: no usable image for the %s split", root, split);
+    return FALSE;
+  }
+  if (imgs->len < want)
+    notice (opts, "%s: the %s split has %u usable images, fewer than the %u asked: using all",
+        root, split, imgs->len, want);
+  return TRUE;
+}
+
+EspcnDataset *
+espcn_dataset_open (const char *root, const EspcnDatasetOptions *opts_in, GError **error)
+{
+  EspcnDatasetOptions opts;
+  if (opts_in)
+    opts = *opts_in;
+  else
+    espcn_dataset_options_init (&opts);
+  if (opts.num_train == 0 || opts.num_val == 0) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+        "dataset: num_train and num_val must be at least 1");
+    return NULL;
+  }
+  if (!g_file_test (root, G_FILE_TEST_IS_DIR)) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+        "dataset folder %s does not exist or is not a folder", root);
+    return NULL;
+  }
+
+  g_autoptr (EspcnDataset) ds = g_new0 (EspcnDataset, 1);
+  ds->train_paths = g_ptr_array_new_with_free_func (g_free);
+  ds->val_paths = g_ptr_array_new_with_free_func (g_free);
+  ds->train = g_ptr_array_new_with_free_func ((GDestroyNotify) espcn_image_free);
+  ds->val = g_ptr_array_new_with_free_func ((GDestroyNotify) espcn_image_free);
+  EspcnRng rng;
+  espcn_rng_seed (&rng, opts.seed);
+
+  g_autofree gchar *meta = g_build_filename (root, "meta", "train.txt", NULL);
+  if (g_file_test (meta, G_FILE_TEST_EXISTS)) {
+    g_autoptr (GPtrArray) train = read_list (root, "train.txt", &opts, error);
+    if (train == NULL)
+      return NULL;
+    g_autoptr (GPtrArray) test = read_list (root, "test.txt", &opts, error);
+    if (test == NULL)
+      return NULL;
+    g_autofree guint32 *to = shuffled_order (&rng, train->len);
+    g_autofree guint32 *vo = shuffled_order (&rng, test->len);
+    guint tp = 0, vp = 0;
+    take_images (ds, train, to, &tp, opts.num_train, ds->train_paths, ds->train, &opts);
+    take_images (ds, test, vo, &vp, opts.num_val, ds->val_paths, ds->val, &opts);
+    if (!check_split (root, "train (meta/train.txt)", ds->train, opts.num_train, &opts, error)
+        || !check_split (root, "validation (meta/test.txt)", ds->val, opts.num_val, &opts,
+            error))
+      return NULL;
+  } else {
+    g_autoptr (GPtrArray) files = g_ptr_array_new_with_free_func (g_free);
+    if (!scan_tree (root, files, 0, error))
+      return NULL;
+    if (files->len == 0) {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+          "dataset folder %s holds no *.png, *.jpg or *.jpeg image", root);
+      return NULL;
+    }
+    g_ptr_array_sort (files, cmp_str);
+    g_autofree guint32 *order = shuffled_order (&rng, files->len);
+    /* Too few files for both splits: keep the asked proportion, at least one
+     * for validation. */
+    guint want_val = opts.num_val;
+    if ((guint64) files->len < (guint64) opts.num_train + opts.num_val)
+      want_val = MAX (1, (guint) ((guint64) files->len * opts.num_val
+              / ((guint64) opts.num_train + opts.num_val)));
+    guint pos = 0;
+    take_images (ds, files, order, &pos, want_val, ds->val_paths, ds->val, &opts);
+    take_images (ds, files, order, &pos, opts.num_train, ds->train_paths, ds->train, &opts);
+    if (!check_split (root, "train", ds->train, opts.num_train, &opts, error)
+        || !check_split (root, "validation", ds->val, opts.num_val, &opts, error))
+      return NULL;
+  }
+  return g_steal_pointer (&ds);
+}
+
+guint
+espcn_dataset_num_train (const EspcnDataset *ds)
+{
+  return ds->train->len;
+}
+
+guint
+espcn_dataset_num_val (const EspcnDataset *ds)
+{
+  return ds->val->len;
+}
+
+guint
+espcn_dataset_num_skipped (const EspcnDataset *ds)
+{
+  return ds->skipped;
+}
+
+const EspcnImage *
+espcn_dataset_train_image (const EspcnDataset *ds, guint i)
+{
+  g_return_val_if_fail (i < ds->train->len, NULL);
+  return g_ptr_array_index (ds->train, i);
+}
+
+const EspcnImage *
+espcn_dataset_val_image (const EspcnDataset *ds, guint i)
+{
+  g_return_val_if_fail (i < ds->val->len, NULL);
+  return g_ptr_array_index (ds->val, i);
+}
+
+const char *
+espcn_dataset_train_path (const EspcnDataset *ds, guint i)
+{
+  g_return_val_if_fail (i < ds->train_paths->len, NULL);
+  return g_ptr_array_index (ds->train_paths, i);
+}
+
+const char *
+espcn_dataset_val_path (const EspcnDataset *ds, guint i)
+{
+  g_return_val_if_fail (i < ds->val_paths->len, NULL);
+  return g_ptr_array_index (ds->val_paths, i);
+}
+
+gboolean
+espcn_dataset_check_patch (int patch, int scale, GError **error)
+{
+  if (scale < 2 || scale > 4) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+        "scale %d is not 2, 3 or 4", scale);
+    return FALSE;
+  }
+  if (patch <= 0 || patch > 4096 || patch % scale != 0) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+        "patch size %d must be a positive multiple of the scale %d (at most 4096)", patch,
+        scale);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+void
+espcn_dataset_epoch_order (const EspcnDataset *ds, EspcnRng *rng, guint32 *order)
+{
+  for (guint i = 0; i < ds->train->len; i++)
+    order[i] = i;
+  espcn_rng_shuffle_u32 (rng, order, ds->train->len);
+}
+
+gboolean
+espcn_dataset_make_pair (const EspcnDataset *ds, guint index, EspcnRng *rng, int patch,
+    int scale, float *lr, float *hr, GError **error)
+{
+  if (!espcn_dataset_check_patch (patch, scale, error))
+    return FALSE;
+  if (index >= ds->train->len) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+        "train image index %u out of range (%u images)", index, ds->train->len);
+    return FALSE;
+  }
+  const EspcnImage *img = g_ptr_array_index (ds->train, index);
+  g_autoptr (EspcnImage) grown = NULL;
+  if (img->width < patch || img->height < patch) {
+    /* Short side up to the patch, aspect kept (rounded up, so >= patch). */
+    int w, h;
+    if (img->width <= img->height) {
+      w = patch;
+      h = MAX (patch, (int) (((gint64) img->height * patch + img->width - 1) / img->width));
+    } else {
+      h = patch;
+      w = MAX (patch, (int) (((gint64) img->width * patch + img->height - 1) / img->height));
+    }
+    grown = espcn_imresize (img, w, h);
+    img = grown;
+  }
+  int x = (int) espcn_rng_below (rng, (guint32) (img->width - patch + 1));
+  int y = (int) espcn_rng_below (rng, (guint32) (img->height - patch + 1));
+  g_autoptr (EspcnImage) crop = espcn_image_crop (img, x, y, patch, patch);
+  g_autoptr (EspcnImage) small = espcn_imresize (crop, patch / scale, patch / scale);
+  espcn_image_to_planar_f32 (crop, hr);
+  espcn_image_to_planar_f32 (small, lr);
+  return TRUE;
+}
+
+gboolean
+espcn_dataset_fill_batch (const EspcnDataset *ds, const guint32 *indices, guint n,
+    EspcnRng *rng, int patch, int scale, float *lr, float *hr, GError **error)
+{
+  if (!espcn_dataset_check_patch (patch, scale, error))
+    return FALSE;
+  gsize hr_item = 3 * (gsize) patch * patch;
+  gsize lr_item = hr_item / ((gsize) scale * scale);
+  for (guint k = 0; k < n; k++)
+    if (!espcn_dataset_make_pair (ds, indices[k], rng, patch, scale, lr + k * lr_item,
+            hr + k * hr_item, error))
+      return FALSE;
+  return TRUE;
+}
+
+gboolean
+espcn_dataset_sample_batch (const EspcnDataset *ds, EspcnRng *rng, guint batch, int patch,
+    int scale, float *lr, float *hr, GError **error)
+{
+  g_autofree guint32 *idx = g_new (guint32, MAX (batch, 1));
+  for (guint k = 0; k < batch; k++)
+    idx[k] = espcn_rng_below (rng, ds->train->len);
+  return espcn_dataset_fill_batch (ds, idx, batch, rng, patch, scale, lr, hr, error);
+}
+
+gboolean
+espcn_dataset_val_pair (const EspcnDataset *ds, guint i, int scale, EspcnImage **hr,
+    EspcnImage **lr, GError **error)
+{
+  if (i >= ds->val->len || scale < 1) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+        "validation index %u (of %u) or scale %d invalid", i, ds->val->len, scale);
+    return FALSE;
+  }
+  const EspcnImage *img = g_ptr_array_index (ds->val, i);
+  if (img->width < scale || img->height < scale) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+        "%s: %dx%d is smaller than the scale %d",
+        (const char *) g_ptr_array_index (ds->val_paths, i), img->width, img->height, scale);
+    return FALSE;
+  }
+  EspcnImage *h = espcn_image_modcrop (img, scale);
+  /* Explicit output size: the kernel scale out / in is exactly 1 / scale. */
+  *lr = espcn_imresize (h, h->width / scale, h->height / scale);
+  *hr = h;
+  return TRUE;
+}
+
+EspcnImage *
+espcn_bicubic_upscale (const EspcnImage *lr, int scale)
+{
+  g_return_val_if_fail (lr != NULL && scale > 0, NULL);
+  return espcn_imresize (lr, lr->width * scale, lr->height * scale);
+}

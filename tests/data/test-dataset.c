@@ -1,0 +1,424 @@
+/* Dataset: both layouts, selection, skipping of bad files, errors, and the
+ * training / validation pairs. Every fixture is written here in a temp dir. */
+#include <math.h>
+#include <string.h>
+
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+
+#include "data/dataset.h"
+#include "image/image_io.h"
+#include "image/imresize.h"
+
+static EspcnImage *
+textured (int w, int h, int seed)
+{
+  EspcnImage *img = espcn_image_new (w, h);
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++)
+      for (int c = 0; c < 3; c++)
+        img->data[(y * w + x) * 3 + c] =
+            (guint8) (127 + 120 * sin (0.37 * x * (c + 1) + 0.23 * y + seed));
+  return img;
+}
+
+static void
+write_file (const char *path, const char *text)
+{
+  g_autofree gchar *dir = g_path_get_dirname (path);
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
+  g_assert_true (g_file_set_contents (path, text, -1, NULL));
+}
+
+static void
+write_image (const char *root, const char *rel, int w, int h, int seed, gboolean png)
+{
+  g_autofree gchar *path = g_build_filename (root, rel, NULL);
+  g_autofree gchar *dir = g_path_get_dirname (path);
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
+  g_autoptr (EspcnImage) img = textured (w, h, seed);
+  GError *error = NULL;
+  if (png)
+    g_assert_true (espcn_image_save_png (img, path, &error));
+  else
+    g_assert_true (espcn_image_save_jpeg (img, path, 95, &error));
+  g_assert_no_error (error);
+}
+
+static void
+rm_rf (const char *path)
+{
+  g_autoptr (GFile) f = g_file_new_for_path (path);
+  g_autoptr (GFileEnumerator) e = g_file_enumerate_children (f, G_FILE_ATTRIBUTE_STANDARD_NAME
+      "," G_FILE_ATTRIBUTE_STANDARD_TYPE, G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS, NULL, NULL);
+  if (e) {
+    GFileInfo *info;
+    while ((info = g_file_enumerator_next_file (e, NULL, NULL)) != NULL) {
+      g_autofree gchar *child = g_build_filename (path, g_file_info_get_name (info), NULL);
+      if (g_file_info_get_file_type (info) == G_FILE_TYPE_DIRECTORY)
+        rm_rf (child);
+      else
+        g_unlink (child);
+      g_object_unref (info);
+    }
+  }
+  g_rmdir (path);
+}
+
+/* Food-101 tree: train.txt lists 5 good images (JPEG and PNG content, all
+ * named .jpg, one smaller than the test patch) and one corrupt file;
+ * test.txt lists 3 good images. */
+static gchar *
+make_food_tree (void)
+{
+  gchar *root = g_dir_make_tmp ("espcn-food-XXXXXX", NULL);
+  write_image (root, "images/apple_pie/1.jpg", 60, 45, 1, FALSE);
+  write_image (root, "images/apple_pie/2.jpg", 52, 40, 2, TRUE);
+  write_image (root, "images/bibimbap/1.jpg", 48, 64, 3, FALSE);
+  write_image (root, "images/bibimbap/2.jpg", 20, 14, 4, FALSE);
+  write_image (root, "images/churros/1.jpg", 50, 50, 5, TRUE);
+  g_autofree gchar *bad = g_build_filename (root, "images/churros/2.jpg", NULL);
+  write_file (bad, "\xff\xd8\xff\xe0 this is not really a JPEG");
+  write_image (root, "images/apple_pie/3.jpg", 41, 33, 6, FALSE);
+  write_image (root, "images/bibimbap/3.jpg", 30, 31, 7, FALSE);
+  write_image (root, "images/churros/3.jpg", 36, 36, 8, TRUE);
+  g_autofree gchar *tr = g_build_filename (root, "meta/train.txt", NULL);
+  write_file (tr, "apple_pie/1\napple_pie/2\nbibimbap/1\nbibimbap/2\r\nchurros/1\n"
+      "churros/2\n\n");
+  g_autofree gchar *te = g_build_filename (root, "meta/test.txt", NULL);
+  write_file (te, "apple_pie/3\nbibimbap/3\nchurros/3\n");
+  return root;
+}
+
+static void
+collect (const char *msg, gpointer data)
+{
+  g_ptr_array_add (data, g_strdup (msg));
+}
+
+static gboolean
+any_contains (GPtrArray *msgs, const char *needle)
+{
+  for (guint i = 0; i < msgs->len; i++)
+    if (strstr (g_ptr_array_index (msgs, i), needle))
+      return TRUE;
+  return FALSE;
+}
+
+static EspcnDataset *
+open_with (const char *root, guint nt, guint nv, guint64 seed, GPtrArray *msgs,
+    GError **error)
+{
+  EspcnDatasetOptions o;
+  espcn_dataset_options_init (&o);
+  o.num_train = nt;
+  o.num_val = nv;
+  o.seed = seed;
+  o.notice = collect;
+  o.notice_data = msgs;
+  return espcn_dataset_open (root, &o, error);
+}
+
+static void
+test_food101_counts_and_corrupt_file_skipped (void)
+{
+  g_autofree gchar *root = make_food_tree ();
+  g_autoptr (GPtrArray) msgs = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GError) error = NULL;
+
+  /* Asking for 3 + 2 out of 6 + 3 listed. */
+  g_autoptr (EspcnDataset) a = open_with (root, 3, 2, 7, msgs, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (espcn_dataset_num_train (a), ==, 3);
+  g_assert_cmpuint (espcn_dataset_num_val (a), ==, 2);
+  for (guint i = 0; i < 2; i++)
+    g_assert_true (g_str_has_suffix (espcn_dataset_val_path (a, i), "/3.jpg"));
+
+  /* Asking for more than there is: all 5 good train images, the corrupt one
+   * skipped with its name, and a notice about the short splits. */
+  g_ptr_array_set_size (msgs, 0);
+  g_autoptr (EspcnDataset) b = open_with (root, 10, 10, 7, msgs, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (espcn_dataset_num_train (b), ==, 5);
+  g_assert_cmpuint (espcn_dataset_num_val (b), ==, 3);
+  g_assert_cmpuint (espcn_dataset_num_skipped (b), ==, 1);
+  g_assert_true (any_contains (msgs, "churros/2.jpg"));
+  g_assert_true (any_contains (msgs, "fewer than the 10 asked"));
+  for (guint i = 0; i < 5; i++)
+    g_assert_null (strstr (espcn_dataset_train_path (b, i), "churros/2"));
+  /* The PNG under a .jpg name was decoded by content. */
+  gboolean saw_png = FALSE;
+  for (guint i = 0; i < 5; i++)
+    if (g_str_has_suffix (espcn_dataset_train_path (b, i), "apple_pie/2.jpg")) {
+      saw_png = TRUE;
+      g_assert_cmpint (espcn_dataset_train_image (b, i)->width, ==, 52);
+    }
+  g_assert_true (saw_png);
+  rm_rf (root);
+}
+
+static void
+test_selection_is_deterministic_for_a_seed (void)
+{
+  g_autofree gchar *root = make_food_tree ();
+  g_autoptr (GPtrArray) msgs = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (EspcnDataset) a = open_with (root, 3, 2, 11, msgs, NULL);
+  g_autoptr (EspcnDataset) b = open_with (root, 3, 2, 11, msgs, NULL);
+  g_assert_nonnull (a);
+  g_assert_nonnull (b);
+  for (guint i = 0; i < 3; i++)
+    g_assert_cmpstr (espcn_dataset_train_path (a, i), ==, espcn_dataset_train_path (b, i));
+  for (guint i = 0; i < 2; i++)
+    g_assert_cmpstr (espcn_dataset_val_path (a, i), ==, espcn_dataset_val_path (b, i));
+  /* Some other seed picks another order (over 20 seeds, surely one differs). */
+  gboolean differs = FALSE;
+  for (guint64 s = 100; s < 120 && !differs; s++) {
+    g_autoptr (EspcnDataset) c = open_with (root, 3, 2, s, msgs, NULL);
+    for (guint i = 0; i < 3; i++)
+      if (strcmp (espcn_dataset_train_path (a, i), espcn_dataset_train_path (c, i)) != 0)
+        differs = TRUE;
+  }
+  g_assert_true (differs);
+
+  /* Same rng state -> same pairs. */
+  float lr1[2 * 3 * 8 * 8], hr1[2 * 3 * 16 * 16], lr2[2 * 3 * 8 * 8], hr2[2 * 3 * 16 * 16];
+  EspcnRng r1, r2;
+  espcn_rng_seed (&r1, 5);
+  espcn_rng_seed (&r2, 5);
+  g_assert_true (espcn_dataset_sample_batch (a, &r1, 2, 16, 2, lr1, hr1, NULL));
+  g_assert_true (espcn_dataset_sample_batch (b, &r2, 2, 16, 2, lr2, hr2, NULL));
+  g_assert_cmpmem (lr1, sizeof lr1, lr2, sizeof lr2);
+  g_assert_cmpmem (hr1, sizeof hr1, hr2, sizeof hr2);
+  rm_rf (root);
+}
+
+/* HR must be a crop of the (possibly grown) source, LR its imresize. */
+static void
+check_pair (const EspcnImage *src, const float *lr, const float *hr, int patch, int scale)
+{
+  int lp = patch / scale;
+  for (int i = 0; i < 3 * patch * patch; i++) {
+    g_assert_cmpfloat (hr[i], >=, 0.0f);
+    g_assert_cmpfloat (hr[i], <=, 1.0f);
+    g_assert_cmpfloat (fabsf (hr[i] * 255.0f - roundf (hr[i] * 255.0f)), <, 1e-3f);
+  }
+  g_autoptr (EspcnImage) h = espcn_image_new (patch, patch);
+  espcn_image_from_planar_f32 (h, hr);
+  g_autoptr (EspcnImage) l = espcn_image_new (lp, lp);
+  espcn_image_from_planar_f32 (l, lr);
+  g_autoptr (EspcnImage) expect = espcn_imresize (h, lp, lp);
+  g_assert_cmpmem (l->data, lp * lp * 3, expect->data, lp * lp * 3);
+  if (src->width >= patch && src->height >= patch) {
+    gboolean found = FALSE;
+    for (int y = 0; y + patch <= src->height && !found; y++)
+      for (int x = 0; x + patch <= src->width && !found; x++) {
+        g_autoptr (EspcnImage) c = espcn_image_crop (src, x, y, patch, patch);
+        found = memcmp (c->data, h->data, (gsize) patch * patch * 3) == 0;
+      }
+    g_assert_true (found);
+  }
+}
+
+static void
+test_pairs_have_shapes_ranges_and_lr_is_imresize (void)
+{
+  g_autofree gchar *root = make_food_tree ();
+  g_autoptr (GPtrArray) msgs = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (EspcnDataset) ds = open_with (root, 10, 10, 3, msgs, NULL);
+  g_assert_nonnull (ds);
+  guint n = espcn_dataset_num_train (ds);
+  guint32 order[5];
+  EspcnRng rng;
+  espcn_rng_seed (&rng, 9);
+  espcn_dataset_epoch_order (ds, &rng, order);
+  guint seen = 0;
+  for (guint i = 0; i < n; i++)
+    seen |= 1u << order[i];
+  g_assert_cmpuint (seen, ==, (1u << n) - 1);
+
+  /* patch 24 at x3: LR 8x8; includes the 20x14 image, grown to 34x24. */
+  enum { P = 24, S = 3, L = 8 };
+  float *lr = g_new (float, 5 * 3 * L * L), *hr = g_new (float, 5 * 3 * P * P);
+  GError *error = NULL;
+  g_assert_true (espcn_dataset_fill_batch (ds, order, n, &rng, P, S, lr, hr, &error));
+  g_assert_no_error (error);
+  for (guint k = 0; k < n; k++)
+    check_pair (espcn_dataset_train_image (ds, order[k]), lr + k * 3 * L * L,
+        hr + k * 3 * P * P, P, S);
+
+  /* Patch not a multiple of the scale; bad scale; bad index. */
+  g_assert_false (espcn_dataset_make_pair (ds, 0, &rng, 25, 3, lr, hr, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "multiple"));
+  g_clear_error (&error);
+  g_assert_false (espcn_dataset_sample_batch (ds, &rng, 1, 24, 5, lr, hr, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_assert_false (espcn_dataset_make_pair (ds, 99, &rng, 24, 3, lr, hr, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_free (lr);
+  g_free (hr);
+  rm_rf (root);
+}
+
+static void
+test_val_pairs_are_modcropped_with_bicubic_baseline (void)
+{
+  g_autofree gchar *root = make_food_tree ();
+  g_autoptr (GPtrArray) msgs = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (EspcnDataset) ds = open_with (root, 2, 3, 3, msgs, NULL);
+  g_assert_nonnull (ds);
+  for (guint i = 0; i < espcn_dataset_num_val (ds); i++) {
+    const EspcnImage *src = espcn_dataset_val_image (ds, i);
+    EspcnImage *hr = NULL, *lr = NULL;
+    g_assert_true (espcn_dataset_val_pair (ds, i, 4, &hr, &lr, NULL));
+    g_assert_cmpint (hr->width, ==, src->width / 4 * 4);
+    g_assert_cmpint (hr->height, ==, src->height / 4 * 4);
+    g_assert_cmpint (lr->width * 4, ==, hr->width);
+    g_assert_cmpint (lr->height * 4, ==, hr->height);
+    g_autoptr (EspcnImage) expect = espcn_imresize_scale (hr, 0.25);
+    g_assert_cmpmem (lr->data, lr->width * lr->height * 3, expect->data,
+        expect->width * expect->height * 3);
+    g_autoptr (EspcnImage) up = espcn_bicubic_upscale (lr, 4);
+    g_assert_cmpint (up->width, ==, hr->width);
+    g_assert_cmpint (up->height, ==, hr->height);
+    espcn_image_free (hr);
+    espcn_image_free (lr);
+  }
+  GError *error = NULL;
+  EspcnImage *hr = NULL, *lr = NULL;
+  g_assert_false (espcn_dataset_val_pair (ds, 3, 2, &hr, &lr, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  rm_rf (root);
+}
+
+static void
+test_errors_for_missing_or_empty_inputs (void)
+{
+  g_autoptr (GPtrArray) msgs = g_ptr_array_new_with_free_func (g_free);
+  GError *error = NULL;
+  g_assert_null (open_with ("/nonexistent/espcn-data", 2, 2, 1, msgs, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+  g_assert_nonnull (strstr (error->message, "/nonexistent/espcn-data"));
+  g_clear_error (&error);
+
+  /* Empty folder: no image. */
+  g_autofree gchar *empty = g_dir_make_tmp ("espcn-empty-XXXXXX", NULL);
+  g_assert_null (open_with (empty, 2, 2, 1, msgs, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  rm_rf (empty);
+
+  /* Food-101 tree with an empty test list, and with only corrupt train files. */
+  g_autofree gchar *root = make_food_tree ();
+  g_autofree gchar *te = g_build_filename (root, "meta/test.txt", NULL);
+  write_file (te, "\n");
+  g_assert_null (open_with (root, 2, 2, 1, msgs, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+  g_assert_nonnull (strstr (error->message, "validation"));
+  g_clear_error (&error);
+  write_file (te, "apple_pie/3\n");
+  g_autofree gchar *tr = g_build_filename (root, "meta/train.txt", NULL);
+  write_file (tr, "churros/2\nmissing/9\n");
+  g_ptr_array_set_size (msgs, 0);
+  g_assert_null (open_with (root, 2, 2, 1, msgs, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+  g_assert_nonnull (strstr (error->message, "train"));
+  g_assert_true (any_contains (msgs, "missing/9.jpg"));
+  g_clear_error (&error);
+  /* test.txt missing altogether. */
+  g_unlink (te);
+  g_assert_null (open_with (root, 2, 2, 1, msgs, &error));
+  g_assert_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT);
+  g_clear_error (&error);
+  rm_rf (root);
+}
+
+static void
+test_folder_tree_is_split_by_seed (void)
+{
+  g_autofree gchar *root = g_dir_make_tmp ("espcn-tree-XXXXXX", NULL);
+  write_image (root, "a/x1.png", 30, 30, 1, TRUE);
+  write_image (root, "a/b/x2.JPG", 30, 30, 2, FALSE);
+  write_image (root, "a/b/x3.jpeg", 30, 30, 3, FALSE);
+  write_image (root, "x4.jpg", 30, 30, 4, FALSE);
+  write_image (root, "c/x5.png", 30, 30, 5, TRUE);
+  write_image (root, ".hidden/x6.png", 30, 30, 6, TRUE);
+  g_autofree gchar *txt = g_build_filename (root, "c/notes.txt", NULL);
+  write_file (txt, "not an image");
+  g_autoptr (GPtrArray) msgs = g_ptr_array_new_with_free_func (g_free);
+  GError *error = NULL;
+  /* 5 images for 3 + 2: exact. */
+  g_autoptr (EspcnDataset) a = open_with (root, 3, 2, 4, msgs, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (espcn_dataset_num_train (a), ==, 3);
+  g_assert_cmpuint (espcn_dataset_num_val (a), ==, 2);
+  g_autoptr (GHashTable) all = g_hash_table_new (g_str_hash, g_str_equal);
+  for (guint i = 0; i < 3; i++)
+    g_hash_table_add (all, (gpointer) espcn_dataset_train_path (a, i));
+  for (guint i = 0; i < 2; i++)
+    g_hash_table_add (all, (gpointer) espcn_dataset_val_path (a, i));
+  g_assert_cmpuint (g_hash_table_size (all), ==, 5); /* disjoint, hidden one not used */
+  /* 200 + 50 asked of 5: proportional split 4 + 1, with notices. */
+  g_ptr_array_set_size (msgs, 0);
+  g_autoptr (EspcnDataset) b = open_with (root, 200, 50, 4, msgs, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (espcn_dataset_num_train (b), ==, 4);
+  g_assert_cmpuint (espcn_dataset_num_val (b), ==, 1);
+  g_assert_true (any_contains (msgs, "fewer than the 200 asked"));
+  /* A single image cannot fill both splits. */
+  g_autofree gchar *one = g_dir_make_tmp ("espcn-one-XXXXXX", NULL);
+  write_image (one, "only.png", 30, 30, 1, TRUE);
+  g_assert_null (open_with (one, 2, 2, 1, msgs, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+  g_clear_error (&error);
+  rm_rf (one);
+  rm_rf (root);
+}
+
+static void
+test_epoch_of_200_crops_is_fast (void)
+{
+  /* An epoch at the default sizes: 200 crops of 192 from 512x384 images, x4. */
+  g_autofree gchar *root = g_dir_make_tmp ("espcn-speed-XXXXXX", NULL);
+  for (int i = 0; i < 3; i++) {
+    g_autofree gchar *rel = g_strdup_printf ("p%d.png", i);
+    write_image (root, rel, 512, 384, i, TRUE);
+  }
+  g_autoptr (EspcnDataset) ds = open_with (root, 2, 1, 1, NULL, NULL);
+  g_assert_nonnull (ds);
+  enum { P = 192, S = 4, L = 48 };
+  float *lr = g_new (float, 3 * L * L), *hr = g_new (float, 3 * P * P);
+  EspcnRng rng;
+  espcn_rng_seed (&rng, 1);
+  gint64 t0 = g_get_monotonic_time ();
+  for (int k = 0; k < 200; k++)
+    g_assert_true (espcn_dataset_sample_batch (ds, &rng, 1, P, S, lr, hr, NULL));
+  double s = (g_get_monotonic_time () - t0) / 1e6;
+  g_test_message ("200 pairs 192 -> 48: %.3f s", s);
+  g_assert_cmpfloat (s, <, 5.0);
+  g_free (lr);
+  g_free (hr);
+  rm_rf (root);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/dataset/food101-counts-and-corrupt-file-skipped",
+      test_food101_counts_and_corrupt_file_skipped);
+  g_test_add_func ("/dataset/selection-is-deterministic-for-a-seed",
+      test_selection_is_deterministic_for_a_seed);
+  g_test_add_func ("/dataset/pairs-have-shapes-ranges-and-lr-is-imresize",
+      test_pairs_have_shapes_ranges_and_lr_is_imresize);
+  g_test_add_func ("/dataset/val-pairs-are-modcropped-with-bicubic-baseline",
+      test_val_pairs_are_modcropped_with_bicubic_baseline);
+  g_test_add_func ("/dataset/errors-for-missing-or-empty-inputs",
+      test_errors_for_missing_or_empty_inputs);
+  g_test_add_func ("/dataset/folder-tree-is-split-by-seed", test_folder_tree_is_split_by_seed);
+  g_test_add_func ("/dataset/epoch-of-200-crops-is-fast", test_epoch_of_200_crops_is_fast);
+  return g_test_run ();
+}
