@@ -124,8 +124,7 @@ model_from_safetensors (const EspcnSafetensors *st, GError **error)
     return NULL;
 
   EspcnInt8Layer layers[3];
-  g_autofree gint16 *w16[3] = { NULL, NULL, NULL };
-  g_autofree gint32 *shift32[3] = { NULL, NULL, NULL };
+  g_autoptr (GPtrArray) owned = g_ptr_array_new_with_free_func (g_free);  /* converted arrays */
   memset (layers, 0, sizeof layers);
   for (int i = 0; i < 3; i++) {
     int n = i + 1;
@@ -136,17 +135,18 @@ model_from_safetensors (const EspcnSafetensors *st, GError **error)
     l->k = k[i];
 
     gsize nw = (gsize) out_c[i] * in_c[i] * k[i] * k[i];
-    w16[i] = g_new (gint16, nw);
+    gint16 *w16 = g_new (gint16, nw);
+    g_ptr_array_add (owned, w16);
     if (wt[i]->dtype == ESPCN_DTYPE_I8) {
       l->weight_dtype = ESPCN_WEIGHT_I8;
       const gint8 *src = wt[i]->data;
       for (gsize j = 0; j < nw; j++)
-        w16[i][j] = src[j];
+        w16[j] = src[j];
     } else {
       l->weight_dtype = ESPCN_WEIGHT_I16;
-      memcpy (w16[i], wt[i]->data, nw * sizeof (gint16));
+      memcpy (w16, wt[i]->data, nw * sizeof (gint16));
     }
-    l->weight = w16[i];
+    l->weight = w16;
 
     const EspcnTensor *t;
     if ((t = get_vector (st, n, "bias", ESPCN_DTYPE_I32, oc, error)) == NULL)
@@ -162,11 +162,12 @@ model_from_safetensors (const EspcnSafetensors *st, GError **error)
     if (t != NULL && t->dtype == ESPCN_DTYPE_I8) {
       if ((t = get_vector (st, n, "shift", ESPCN_DTYPE_I8, oc, error)) == NULL)
         return NULL;
-      shift32[i] = g_new (gint32, out_c[i]);
+      gint32 *shift32 = g_new (gint32, out_c[i]);
+      g_ptr_array_add (owned, shift32);
       const gint8 *src = t->data;
       for (int c = 0; c < out_c[i]; c++)
-        shift32[i][c] = src[c];
-      l->shift = shift32[i];
+        shift32[c] = src[c];
+      l->shift = shift32;
     } else {
       if ((t = get_vector (st, n, "shift", ESPCN_DTYPE_I32, oc, error)) == NULL)
         return NULL;
