@@ -1,0 +1,100 @@
+/* espcn-gst: the float ESPCN used for training, with quantizer hooks.
+ *
+ *   conv1 3->F 5x5, ReLU, [aq[0]], conv2 F->F/2 3x3, ReLU, [aq[1]],
+ *   conv3 F/2->3 s^2 3x3, [pixel-grid rounding], pixel shuffle by s.
+ *
+ * Each conv's weights pass through wq[i] (when set) before the conv.  Quantizers are
+ * borrowed: the model never frees them; set a pointer to NULL to run that tensor in
+ * float.  Their `training` flag is theirs: the model only calls forward/backward.
+ *
+ * Threads: a batch is split into ESPCN_NN_CHUNKS fixed contiguous chunks of images,
+ * each with its own workspace and gradient accumulators, summed in chunk order; so
+ * results are bit-identical for 1 or 2 threads.  OpenBLAS runs single-threaded inside
+ * our threads.  Activation quantizers are called once on the whole batch tensor
+ * (they may keep running statistics and accumulate q->grads), weight quantizers once
+ * per pass on the whole weight tensor.
+ */
+#pragma once
+
+#include <glib.h>
+
+#include "nn/adam.h"
+#include "nn/ops.h"
+#include "quant/quantizer.h"
+
+G_BEGIN_DECLS
+
+#define ESPCN_NN_CHUNKS 2
+#define ESPCN_FLOAT_MODEL_N_PARAMS 6 /* conv{1,2,3}.{weight,bias} */
+#define ESPCN_FLOAT_MODEL_MAX_QUANT 5 /* wq[0..2], aq[0..1] */
+
+typedef struct {
+  int scale;    /* 2, 3 or 4 */
+  int features; /* F, even, >= 2; default 64 */
+} EspcnFloatModelConfig;
+
+typedef struct _EspcnFloatModelPrivate EspcnFloatModelPrivate;
+
+typedef struct {
+  EspcnFloatModelConfig config;
+  int cin[3], cout[3], k[3];   /* conv shapes */
+  float *weight[3];            /* [cout][cin][k][k] */
+  float *bias[3];              /* [cout] */
+  float *weight_grad[3];       /* same shapes, filled by train_step_grads */
+  float *bias_grad[3];
+
+  EspcnQuantizer *wq[3];       /* weight quantizers, NULL = float */
+  EspcnQuantizer *aq[2];       /* activation quantizers after ReLU of conv1, conv2 */
+  gboolean quant_output;       /* round conv3's output onto the 8-bit pixel grid */
+
+  EspcnFloatModelPrivate *priv;
+} EspcnFloatModel;
+
+/* Config {scale, 64}. */
+EspcnFloatModelConfig espcn_float_model_config_default (int scale);
+
+/* Allocates the model and initialises it as PyTorch's Conv2d default (weights
+ * U(-b, b), b = gain sqrt(3 / fan_in), gain = sqrt(2 / (1 + 5)); biases U(-1/sqrt(fan_in), ...))
+ * drawing from a fresh EspcnRng seeded with `seed`, in the order conv1.weight,
+ * conv1.bias, conv2.weight, ... .  NULL with `error` set for a bad config. */
+EspcnFloatModel *espcn_float_model_new (const EspcnFloatModelConfig *config, guint64 seed, GError **error);
+void espcn_float_model_free (EspcnFloatModel *model);
+
+/* Worker threads, 1 .. ESPCN_NN_CHUNKS (default: min(2, processors)).  Results do not depend on it. */
+void espcn_float_model_set_threads (EspcnFloatModel *model, int n_threads);
+
+/* The 6 parameter tensors (names "conv1.weight", "conv1.bias", ..., "conv3.bias"),
+ * with their gradients.  Returns ESPCN_FLOAT_MODEL_N_PARAMS. */
+guint espcn_float_model_params (EspcnFloatModel *model, EspcnParamRef refs[ESPCN_FLOAT_MODEL_N_PARAMS]);
+
+/* The learned parameters of the quantizers set now, with n_params > 0, in the order
+ * wq[0], aq[0], wq[1], aq[1], wq[2]; names "conv1.weight_quant", "conv1.act_quant",
+ * "conv2.weight_quant", "conv2.act_quant", "conv3.weight_quant".  Returns the count. */
+guint espcn_float_model_quant_params (EspcnFloatModel *model, EspcnParamRef refs[ESPCN_FLOAT_MODEL_MAX_QUANT]);
+
+/* One training pass: zeroes all gradients (model and quantizers), runs forward on
+ * lr[n][3][lr_h][lr_w], the loss against hr[n][3][lr_h*s][lr_w*s] (mean over all
+ * elements) and backward.  Invalid sizes are a programming error: g_critical and NaN. */
+float espcn_float_model_train_step_grads (EspcnFloatModel *model, const float *lr, const float *hr, int n, int lr_h,
+                                          int lr_w, EspcnLoss loss);
+
+/* Inference: sr_out[n][3][h*s][w*s] from lr[n][3][h][w], any h, w >= 1.  Images are
+ * processed a few at a time, so memory grows with the image size, not with n. */
+void espcn_float_model_forward (EspcnFloatModel *model, const float *lr, int n, int h, int w, float *sr_out);
+
+/* Quantization turns on: wq[i]->init on the weights, then a forward pass over the
+ * batch in which aq[0]->init sees conv1's post-ReLU activations (then aq[0] quantizes
+ * conv2's input) and aq[1]->init conv2's.  Quantizers left NULL are skipped. */
+void espcn_float_model_init_quantizers (EspcnFloatModel *model, const float *lr_batch, int n, int h, int w);
+
+/* Sum of the quantizers' regularisers; their gradients are ADDED (to q->grads and,
+ * for weight quantizers, to weight_grad).  Activation quantizers get x = NULL, n = 0.
+ * Call after train_step_grads. */
+float espcn_float_model_regularizer (EspcnFloatModel *model);
+
+/* Calls each set quantizer's step(progress) when it has one. */
+void espcn_float_model_quant_step (EspcnFloatModel *model, float progress);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (EspcnFloatModel, espcn_float_model_free)
+
+G_END_DECLS
