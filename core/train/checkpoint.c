@@ -1,0 +1,214 @@
+#include "train/checkpoint.h"
+
+#include <gio/gio.h>
+#include <string.h>
+
+#include "io/safetensors.h"
+
+static const char *const slot_names[ESPCN_N_QUANT_SLOTS] = {
+  "conv1.weight_quant", "conv1.act_quant", "conv2.weight_quant", "conv2.act_quant", "conv3.weight_quant",
+};
+
+const char *
+espcn_quant_slot_name (guint slot)
+{
+  g_return_val_if_fail (slot < ESPCN_N_QUANT_SLOTS, NULL);
+  return slot_names[slot];
+}
+
+static gboolean
+add_f32 (EspcnSafetensorsWriter *w, const char *name, const float *data, size_t n, GError **error)
+{
+  gint64 shape[1] = { (gint64) n };
+  return espcn_safetensors_writer_add (w, name, ESPCN_DTYPE_F32, 1, shape, data, error);
+}
+
+static gboolean
+set_meta_int (EspcnSafetensorsWriter *w, const char *key, gint64 v, GError **error)
+{
+  g_autofree char *s = g_strdup_printf ("%" G_GINT64_FORMAT, v);
+  return espcn_safetensors_writer_set_metadata (w, key, s, error);
+}
+
+gboolean
+espcn_checkpoint_save (const char *path, EspcnFloatModel *model, EspcnAdam *adam,
+                       EspcnQuantizer *const quant[ESPCN_N_QUANT_SLOTS], const EspcnTrainPosition *pos,
+                       GHashTable *options, GError **error)
+{
+  g_autoptr (EspcnSafetensorsWriter) w = espcn_safetensors_writer_new ();
+
+  EspcnParamRef refs[ESPCN_FLOAT_MODEL_N_PARAMS];
+  guint n_refs = espcn_float_model_params (model, refs);
+  for (guint i = 0; i < n_refs; i++)
+    if (!add_f32 (w, refs[i].name, refs[i].param, refs[i].n, error))
+      return FALSE;
+
+  for (guint i = 0; i < ESPCN_N_QUANT_SLOTS; i++) {
+    const EspcnQuantizer *q = quant[i];
+    if (q == NULL)
+      continue;
+    g_autofree char *pname = g_strdup_printf ("%s.params", slot_names[i]);
+    g_autofree char *sname = g_strdup_printf ("%s.state", slot_names[i]);
+    if (q->n_params > 0 && !add_f32 (w, pname, q->params, q->n_params, error))
+      return FALSE;
+    if (q->n_state > 0 && !add_f32 (w, sname, q->state, q->n_state, error))
+      return FALSE;
+  }
+
+  guint n_adam = espcn_adam_n_tensors (adam);
+  for (guint i = 0; i < n_adam; i++) {
+    const char *name;
+    float *m, *v;
+    size_t n;
+    espcn_adam_tensor_state (adam, i, &name, &m, &v, &n);
+    g_autofree char *mname = g_strdup_printf ("adam.%u.m.%s", i, name);
+    g_autofree char *vname = g_strdup_printf ("adam.%u.v.%s", i, name);
+    if (!add_f32 (w, mname, m, n, error) || !add_f32 (w, vname, v, n, error))
+      return FALSE;
+  }
+
+  if (!espcn_safetensors_writer_set_metadata (w, "format", ESPCN_CHECKPOINT_FORMAT, error) ||
+      !espcn_safetensors_writer_set_metadata (w, "format_version", ESPCN_CHECKPOINT_VERSION, error) ||
+      !set_meta_int (w, "epoch", pos->epoch, error) ||
+      !set_meta_int (w, "step_in_epoch", pos->step_in_epoch, error) ||
+      !set_meta_int (w, "quant_on", pos->quant_on ? 1 : 0, error) ||
+      !set_meta_int (w, "adam_step", espcn_adam_get_step (adam), error) ||
+      !set_meta_int (w, "scale", model->config.scale, error) ||
+      !set_meta_int (w, "features", model->config.features, error))
+    return FALSE;
+
+  if (options != NULL) {
+    GHashTableIter it;
+    gpointer k, v;
+    g_hash_table_iter_init (&it, options);
+    while (g_hash_table_iter_next (&it, &k, &v))
+      if (!espcn_safetensors_writer_set_metadata (w, k, v, error))
+        return FALSE;
+  }
+
+  return espcn_safetensors_writer_write_file (w, path, error);
+}
+
+static gboolean
+restore_f32 (const EspcnSafetensors *st, const char *path, const char *name, float *dst, size_t n, GError **error)
+{
+  gint64 shape[1] = { (gint64) n };
+  g_autoptr (GError) local = NULL;
+  const EspcnTensor *t = espcn_safetensors_get_typed (st, name, ESPCN_DTYPE_F32, 1, shape, &local);
+  if (t == NULL) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "checkpoint %s does not match this run: %s", path,
+        local->message);
+    return FALSE;
+  }
+  memcpy (dst, t->data, n * sizeof (float));
+  return TRUE;
+}
+
+static gboolean
+meta_int (const EspcnSafetensors *st, const char *path, const char *key, gint64 min, gint64 max, gint64 *out,
+          GError **error)
+{
+  const char *s = espcn_safetensors_get_metadata (st, key);
+  g_autoptr (GError) local = NULL;
+  if (s == NULL || !g_ascii_string_to_signed (s, 10, min, max, out, &local)) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "checkpoint %s: metadata '%s' is %s", path, key,
+        s == NULL ? "missing" : "not a valid integer");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+gboolean
+espcn_checkpoint_load (const char *path, EspcnFloatModel *model, EspcnAdam *adam,
+                       EspcnQuantizer *const quant[ESPCN_N_QUANT_SLOTS], GHashTable *options,
+                       EspcnTrainPosition *pos, GError **error)
+{
+  g_autoptr (EspcnSafetensors) st = espcn_safetensors_load_file (path, error);
+  if (st == NULL)
+    return FALSE;
+
+  if (g_strcmp0 (espcn_safetensors_get_metadata (st, "format"), ESPCN_CHECKPOINT_FORMAT) != 0 ||
+      g_strcmp0 (espcn_safetensors_get_metadata (st, "format_version"), ESPCN_CHECKPOINT_VERSION) != 0) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+        "%s is not an espcn float training checkpoint of version %s", path, ESPCN_CHECKPOINT_VERSION);
+    return FALSE;
+  }
+
+  gint64 scale, features, epoch, step_in_epoch, quant_on, adam_step;
+  if (!meta_int (st, path, "scale", 2, 4, &scale, error) || !meta_int (st, path, "features", 2, 4096, &features, error) ||
+      !meta_int (st, path, "epoch", 0, G_MAXINT, &epoch, error) ||
+      !meta_int (st, path, "step_in_epoch", 0, G_MAXINT, &step_in_epoch, error) ||
+      !meta_int (st, path, "quant_on", 0, 1, &quant_on, error) ||
+      !meta_int (st, path, "adam_step", 0, G_MAXINT64, &adam_step, error))
+    return FALSE;
+  if (scale != model->config.scale || features != model->config.features) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+        "checkpoint %s is for scale %d with %d features, this run has scale %d with %d features", path, (int) scale,
+        (int) features, model->config.scale, model->config.features);
+    return FALSE;
+  }
+  if (options != NULL) {
+    GHashTableIter it;
+    gpointer k, v;
+    g_hash_table_iter_init (&it, options);
+    while (g_hash_table_iter_next (&it, &k, &v)) {
+      const char *have = espcn_safetensors_get_metadata (st, k);
+      if (g_strcmp0 (have, v) != 0) {
+        g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+            "checkpoint %s was made with %s=%s, this run has %s=%s: resume with the same options", path,
+            (const char *) k, have ? have : "(unset)", (const char *) k, (const char *) v);
+        return FALSE;
+      }
+    }
+  }
+
+  EspcnParamRef refs[ESPCN_FLOAT_MODEL_N_PARAMS];
+  guint n_refs = espcn_float_model_params (model, refs);
+  for (guint i = 0; i < n_refs; i++)
+    if (!restore_f32 (st, path, refs[i].name, refs[i].param, refs[i].n, error))
+      return FALSE;
+
+  for (guint i = 0; i < ESPCN_N_QUANT_SLOTS; i++) {
+    EspcnQuantizer *q = quant[i];
+    if (q == NULL)
+      continue;
+    g_autofree char *pname = g_strdup_printf ("%s.params", slot_names[i]);
+    g_autofree char *sname = g_strdup_printf ("%s.state", slot_names[i]);
+    if (q->n_params > 0 && !restore_f32 (st, path, pname, q->params, q->n_params, error))
+      return FALSE;
+    if (q->n_state > 0 && !restore_f32 (st, path, sname, q->state, q->n_state, error))
+      return FALSE;
+  }
+
+  guint n_adam = espcn_adam_n_tensors (adam);
+  for (guint i = 0; i < n_adam; i++) {
+    const char *name;
+    float *m, *v;
+    size_t n;
+    espcn_adam_tensor_state (adam, i, &name, &m, &v, &n);
+    g_autofree char *mname = g_strdup_printf ("adam.%u.m.%s", i, name);
+    g_autofree char *vname = g_strdup_printf ("adam.%u.v.%s", i, name);
+    if (!restore_f32 (st, path, mname, m, n, error) || !restore_f32 (st, path, vname, v, n, error))
+      return FALSE;
+  }
+  espcn_adam_set_step (adam, adam_step);
+
+  pos->epoch = (int) epoch;
+  pos->step_in_epoch = (int) step_in_epoch;
+  pos->quant_on = quant_on != 0;
+  return TRUE;
+}
+
+char *
+espcn_checkpoint_get_metadata (const char *path, const char *key, GError **error)
+{
+  g_autoptr (EspcnSafetensors) st = espcn_safetensors_load_file (path, error);
+  if (st == NULL)
+    return NULL;
+  const char *v = espcn_safetensors_get_metadata (st, key);
+  if (v == NULL) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "%s has no metadata '%s'", path, key);
+    return NULL;
+  }
+  return g_strdup (v);
+}

@@ -1,0 +1,83 @@
+/* espcn-gst: the training run behind `espcn-train`.
+ *
+ * Float warm-up, then quantization-aware training with one of the six methods:
+ * the first `warmup_epochs` epochs train in float; at the start of the next one the
+ * quantizers are attached and initialised from the first batch of that epoch, and
+ * their parameters train in their own Adam group at `quant_lr_mult` x the learning
+ * rate without weight decay.  Each epoch ends with a validation on the whole
+ * validation images and a checkpoint; `OUT/<method>.json` keeps the history. */
+#pragma once
+
+#include <glib.h>
+
+#include "data/dataset.h"
+#include "nn/ops.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+  char *data_dir;
+  char *out_dir;
+  char *method;          /* "none" or a quantization method */
+  char *resume;          /* checkpoint to continue from, or NULL */
+  int scale;             /* 2, 3, 4 */
+  int features;          /* F */
+  int epochs;
+  int warmup_epochs;     /* float epochs before quantization (reference: 2) */
+  int batch;
+  int patch;             /* HR patch side, a multiple of scale */
+  int num_train;
+  int num_val;
+  int threads;           /* 0 = all cores */
+  double lr;
+  double quant_lr_mult;  /* 10 */
+  double weight_decay;   /* 1e-4 */
+  double clip_norm;      /* 1.0 */
+  guint64 seed;
+  EspcnLoss loss;
+  int calib_batches;     /* AdaRound's post-training activation calibration */
+  gint64 stop_after;     /* stop (with a checkpoint) after this many steps in this process; 0 = never */
+  gboolean progress;     /* a redrawn progress line (for a terminal) instead of plain lines */
+  gboolean quiet;
+  gboolean export_int8;  /* write OUT/<method>.bin after a quantized run */
+} EspcnTrainConfig;
+
+typedef struct {
+  int epoch;             /* 1-based */
+  double train_loss;     /* mean over the epoch's steps */
+  double val_psnr_y, val_psnr_rgb, val_ssim;
+  double seconds;        /* wall time of the epoch, validation included */
+} EspcnEpochMetrics;
+
+typedef struct {
+  GArray *history;       /* EspcnEpochMetrics */
+  double bicubic_psnr_y, bicubic_psnr_rgb, bicubic_ssim;
+  double final_psnr_y, final_psnr_rgb, final_ssim;
+  double train_seconds;
+  gboolean interrupted;  /* stopped early by a signal or stop_after; a checkpoint was written */
+  char *checkpoint_path;
+  char *int8_path;       /* NULL unless exported */
+} EspcnTrainResult;
+
+void espcn_train_config_init (EspcnTrainConfig *cfg);
+void espcn_train_config_clear (EspcnTrainConfig *cfg);
+/* Option checks shared by the tool and the library: clear messages for nonsense. */
+gboolean espcn_train_config_validate (const EspcnTrainConfig *cfg, GError **error);
+
+void espcn_train_result_clear (EspcnTrainResult *res);
+
+/* Runs one training.  `dataset` may be NULL (then it is opened from cfg->data_dir)
+ * or shared between runs of `--method all`. */
+gboolean espcn_train_run (const EspcnTrainConfig *cfg, EspcnDataset *dataset, EspcnTrainResult *res, GError **error);
+
+/* Ask a running training to stop at the next step boundary, write its checkpoint
+ * and return with res->interrupted set.  Async-signal-safe. */
+void espcn_train_request_stop (void);
+
+/* The reference-configuration benchmark (`espcn-train --bench`): times float
+ * training steps (forward, backward, Adam) of x`scale`, batch, patch on random
+ * data and prints the median step time and the seconds per epoch of `num_train`
+ * patches.  Returns the median in ms. */
+double espcn_train_bench (int scale, int features, int batch, int patch, int num_train, int threads, int steps);
+
+G_END_DECLS

@@ -1,0 +1,138 @@
+/* espcn-train: train ESPCN in float or with one of six INT8 quantization-aware
+ * methods; `--method all` runs the whole reference experiment. */
+#include <gio/gio.h>
+#include <json-glib/json-glib.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "quant/quantizer.h"
+#include "train/summary.h"
+#include "train/trainer.h"
+#include "util/atomic_file.h"
+
+static void
+on_signal (int sig)
+{
+  (void) sig;
+  espcn_train_request_stop ();
+}
+
+static int
+fail (const char *what, const GError *error)
+{
+  fprintf (stderr, "espcn-train: %s%s%s\n", what ? what : "", what ? ": " : "", error ? error->message : "failed");
+  return 1;
+}
+
+int
+main (int argc, char **argv)
+{
+  EspcnTrainConfig cfg;
+  espcn_train_config_init (&cfg);
+
+  g_autofree char *data = NULL, *out = NULL, *method = NULL, *resume = NULL, *loss = NULL;
+  gint64 seed = 42, stop_after = 0;
+  gboolean bench = FALSE, no_progress = FALSE, quiet = FALSE, no_export = FALSE;
+  int bits = 8;
+  GOptionEntry entries[] = {
+    { "data", 0, 0, G_OPTION_ARG_FILENAME, &data, "Training data: a Food-101 tree (images/, meta/train.txt, meta/test.txt) or a folder of PNG/JPEG images", "DIR" },
+    { "out", 0, 0, G_OPTION_ARG_FILENAME, &out, "Output folder for checkpoints, OUT/<method>.json histories and INT8 models", "DIR" },
+    { "method", 0, 0, G_OPTION_ARG_STRING, &method, "none (float), lsq, pact, adaround, apot, dorefa, ste, or all (float and the six methods, one summary table) [none]", "M" },
+    { "scale", 0, 0, G_OPTION_ARG_INT, &cfg.scale, "Upscaling factor: 2, 3 or 4 [4]", "S" },
+    { "epochs", 0, 0, G_OPTION_ARG_INT, &cfg.epochs, "Epochs [30]", "N" },
+    { "warmup", 0, 0, G_OPTION_ARG_INT, &cfg.warmup_epochs, "Float epochs before quantization turns on [2]", "N" },
+    { "batch", 0, 0, G_OPTION_ARG_INT, &cfg.batch, "Patches per step [16]", "N" },
+    { "patch", 0, 0, G_OPTION_ARG_INT, &cfg.patch, "HR patch side in pixels, a multiple of the scale [192]", "PX" },
+    { "lr", 0, 0, G_OPTION_ARG_DOUBLE, &cfg.lr, "Adam learning rate, cosine-annealed per step to 0 [1e-3]", "LR" },
+    { "loss", 0, 0, G_OPTION_ARG_STRING, &loss, "l1, l2 or charbonnier [l1]", "L" },
+    { "features", 0, 0, G_OPTION_ARG_INT, &cfg.features, "Feature width F of conv1 (conv2 has F/2) [64]", "F" },
+    { "num-train", 0, 0, G_OPTION_ARG_INT, &cfg.num_train, "Training images drawn from the train split [200]", "N" },
+    { "num-val", 0, 0, G_OPTION_ARG_INT, &cfg.num_val, "Validation images drawn from the validation split [50]", "N" },
+    { "seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Seed for initialisation, image choice, order and crops [42]", "N" },
+    { "threads", 0, 0, G_OPTION_ARG_INT, &cfg.threads, "Threads, 0 = all cores [0]", "N" },
+    { "bits", 0, 0, G_OPTION_ARG_INT, &bits, "Quantization bits: only 8 is supported [8]", "B" },
+    { "resume", 0, 0, G_OPTION_ARG_FILENAME, &resume, "Continue from this checkpoint (same options as the run that wrote it)", "CKPT" },
+    { "stop-after", 0, 0, G_OPTION_ARG_INT64, &stop_after, "Stop with a checkpoint after this many steps, as an interruption would (for resume tests)", "STEPS" },
+    { "no-export", 0, 0, G_OPTION_ARG_NONE, &no_export, "Do not write the INT8 model after a quantized run", NULL },
+    { "no-progress", 0, 0, G_OPTION_ARG_NONE, &no_progress, "Plain lines even on a terminal", NULL },
+    { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Print only errors and the final result", NULL },
+    { "bench", 0, 0, G_OPTION_ARG_NONE, &bench, "Time float training steps of the configuration on random data and exit", NULL },
+    { NULL, 0, 0, 0, NULL, NULL, NULL },
+  };
+  g_autoptr (GOptionContext) ctx = g_option_context_new ("- train ESPCN super-resolution, float or INT8 quantization-aware");
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  g_option_context_set_description (ctx,
+      "Writes OUT/<method>.safetensors (float checkpoint, resumable), OUT/<method>.json (one entry per epoch),\n"
+      "and for quantized methods OUT/<method>.bin (the INT8 model for the engine and the GStreamer element).\n"
+      "SIGINT or SIGTERM writes a checkpoint and exits; --resume continues to the same result.\n"
+      "With --method all: OUT/summary.csv, OUT/summary.json and OUT/summary.svg.\n");
+  g_autoptr (GError) error = NULL;
+  if (!g_option_context_parse (ctx, &argc, &argv, &error))
+    return fail (NULL, error);
+  if (argc > 1) {
+    fprintf (stderr, "espcn-train: unexpected argument '%s' (see --help)\n", argv[1]);
+    return 1;
+  }
+  if (bits != 8) {
+    fprintf (stderr, "espcn-train: --bits %d is not supported: every method here is INT8 (--bits 8)\n", bits);
+    return 1;
+  }
+  if (seed < 0) {
+    fprintf (stderr, "espcn-train: --seed must not be negative\n");
+    return 1;
+  }
+  cfg.seed = (guint64) seed;
+  cfg.stop_after = stop_after;
+  cfg.quiet = quiet;
+  cfg.progress = !no_progress && isatty (STDERR_FILENO);
+  cfg.export_int8 = !no_export;
+  if (loss != NULL && !espcn_loss_from_name (loss, &cfg.loss, &error))
+    return fail (NULL, error);
+
+  if (bench) {
+    int threads = cfg.threads > 0 ? cfg.threads : (int) g_get_num_processors ();
+    if (cfg.patch % cfg.scale != 0 || cfg.scale < 2 || cfg.scale > 4 || cfg.batch < 1) {
+      fprintf (stderr, "espcn-train: --bench needs scale 2..4, batch >= 1 and a patch that is a multiple of the scale\n");
+      return 1;
+    }
+    espcn_train_bench (cfg.scale, cfg.features, cfg.batch, cfg.patch, cfg.num_train, threads, 15);
+    return 0;
+  }
+
+  g_free (cfg.method);
+  cfg.method = g_strdup (method ? method : "none");
+  cfg.data_dir = g_strdup (data);
+  cfg.out_dir = g_strdup (out);
+  cfg.resume = g_strdup (resume);
+
+  struct sigaction sa = { 0 };
+  sa.sa_handler = on_signal;
+  sigaction (SIGINT, &sa, NULL);
+  sigaction (SIGTERM, &sa, NULL);
+
+  int rc = 0;
+  if (g_strcmp0 (cfg.method, "all") == 0) {
+    if (cfg.resume != NULL) {
+      fprintf (stderr, "espcn-train: --resume continues one method's run: give that --method\n");
+      espcn_train_config_clear (&cfg);
+      return 1;
+    }
+    if (!espcn_train_all (&cfg, &error))
+      rc = fail (NULL, error);
+  } else {
+    EspcnTrainResult res;
+    if (!espcn_train_run (&cfg, NULL, &res, &error)) {
+      rc = fail (NULL, error);
+    } else if (!res.interrupted) {
+      printf ("%s: val Y-PSNR %.3f dB (bicubic %.3f dB, %+.3f dB)  RGB PSNR %.3f dB  SSIM %.4f  in %.1f s\n", cfg.method,
+          res.final_psnr_y, res.bicubic_psnr_y, res.final_psnr_y - res.bicubic_psnr_y, res.final_psnr_rgb,
+          res.final_ssim, res.train_seconds);
+    }
+    espcn_train_result_clear (&res);
+  }
+  espcn_train_config_clear (&cfg);
+  return rc;
+}
