@@ -24,6 +24,7 @@ typedef struct {
 typedef struct {
   GPtrArray *specs;     /* Spec*, in file order */
   GHashTable *meta;     /* char* -> char* */
+  TestLayers *layers;   /* owned, when the raw model was made from them by a helper below */
 } RawModel;
 
 static void
@@ -77,6 +78,7 @@ raw_model_free (RawModel *r)
 {
   g_ptr_array_unref (r->specs);
   g_hash_table_unref (r->meta);
+  test_layers_free (r->layers);
   g_free (r);
 }
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RawModel, raw_model_free)
@@ -159,12 +161,14 @@ expect_failure (RawModel *r, const char *needle1, const char *needle2)
 }
 
 static RawModel *
-small_raw (TestLayers **tl, gboolean wide)
+small_raw (gboolean wide)
 {
   EspcnRng rng;
   espcn_rng_seed (&rng, 3);
-  *tl = test_layers_random (&rng, 4, 2, wide);
-  return raw_from_layers (*tl, 2);
+  TestLayers *t = test_layers_random (&rng, 4, 2, wide);
+  RawModel *r = raw_from_layers (t, 2);
+  r->layers = t;
+  return r;
 }
 
 /* ------------------------------------------------------------ valid files */
@@ -244,9 +248,8 @@ test_valid_model_round_trips (void)
 static void
 test_shift_may_be_int8 (void)
 {
-  TestLayers *tl;
-  g_autoptr (RawModel) r = small_raw (&tl, FALSE);
-  g_autoptr (TestLayers) t = tl;
+  g_autoptr (RawModel) r = small_raw (FALSE);
+  TestLayers *t = r->layers;
   Spec *s = find_spec (r, "conv2.shift");
   gint8 sh8[2] = { (gint8) t->shift[1][0], (gint8) t->shift[1][1] };
   s->dtype = ESPCN_DTYPE_I8;
@@ -271,9 +274,7 @@ test_missing_file_is_an_error (void)
 static void
 test_file_errors_name_the_path (void)
 {
-  TestLayers *tl;
-  g_autoptr (RawModel) r = small_raw (&tl, FALSE);
-  g_autoptr (TestLayers) t = tl;
+  g_autoptr (RawModel) r = small_raw (FALSE);
   g_hash_table_insert (r->meta, g_strdup ("format_version"), g_strdup ("2"));
   g_autoptr (GBytes) b = raw_to_bytes (r);
   g_autofree char *dir = g_dir_make_tmp ("espcn-engine-XXXXXX", NULL);
@@ -293,9 +294,7 @@ test_file_errors_name_the_path (void)
 static void
 test_every_truncation_is_refused (void)
 {
-  TestLayers *tl;
-  g_autoptr (RawModel) r = small_raw (&tl, FALSE);
-  g_autoptr (TestLayers) t = tl;
+  g_autoptr (RawModel) r = small_raw (FALSE);
   g_autoptr (GBytes) b = raw_to_bytes (r);
   gsize len;
   const guint8 *d = g_bytes_get_data (b, &len);
@@ -315,9 +314,7 @@ test_every_truncation_is_refused (void)
 static void
 test_bit_flips_never_crash (void)
 {
-  TestLayers *tl;
-  g_autoptr (RawModel) r = small_raw (&tl, FALSE);
-  g_autoptr (TestLayers) t = tl;
+  g_autoptr (RawModel) r = small_raw (FALSE);
   g_autoptr (GBytes) b = raw_to_bytes (r);
   gsize len;
   const guint8 *d = g_bytes_get_data (b, &len);
@@ -428,9 +425,7 @@ test_metadata_faults_are_refused (void)
     { "method", "", "method" },
   };
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++) {
-    TestLayers *tl;
-    g_autoptr (RawModel) r = small_raw (&tl, FALSE);
-    g_autoptr (TestLayers) t = tl;
+    g_autoptr (RawModel) r = small_raw (FALSE);
     if (cases[i].value == NULL)
       g_hash_table_remove (r->meta, cases[i].key);
     else
@@ -442,11 +437,9 @@ test_metadata_faults_are_refused (void)
 static void
 test_tensor_structure_faults_are_refused (void)
 {
-  TestLayers *tl;
   /* Unknown tensor. */
   {
-    g_autoptr (RawModel) r = small_raw (&tl, FALSE);
-    g_autoptr (TestLayers) t = tl;
+    g_autoptr (RawModel) r = small_raw (FALSE);
     gint64 one = 1;
     add_spec (r, "conv4.weight", ESPCN_DTYPE_I8, 1, &one, NULL);
     expect_failure (r, "unknown tensor 'conv4.weight'", NULL);
@@ -454,8 +447,7 @@ test_tensor_structure_faults_are_refused (void)
   /* Missing tensors. */
   const char *required[] = { "conv1.weight", "conv2.bias", "conv3.multiplier", "conv1.shift", "conv3.out_max" };
   for (gsize i = 0; i < G_N_ELEMENTS (required); i++) {
-    g_autoptr (RawModel) r = small_raw (&tl, FALSE);
-    g_autoptr (TestLayers) t = tl;
+    g_autoptr (RawModel) r = small_raw (FALSE);
     remove_spec (r, required[i]);
     expect_failure (r, required[i], NULL);
   }
@@ -465,8 +457,7 @@ test_tensor_structure_faults_are_refused (void)
     { "conv2.multiplier", ESPCN_DTYPE_U32 }, { "conv3.shift", ESPCN_DTYPE_U8 }, { "conv1.out_max", ESPCN_DTYPE_I64 },
   };
   for (gsize i = 0; i < G_N_ELEMENTS (dt); i++) {
-    g_autoptr (RawModel) r = small_raw (&tl, FALSE);
-    g_autoptr (TestLayers) t = tl;
+    g_autoptr (RawModel) r = small_raw (FALSE);
     Spec *s = find_spec (r, dt[i].name);
     gsize n = s->nbytes / espcn_dtype_size (s->dtype);
     s->dtype = dt[i].dtype;
@@ -477,8 +468,7 @@ test_tensor_structure_faults_are_refused (void)
   }
   /* Wrong shapes. */
   {
-    g_autoptr (RawModel) r = small_raw (&tl, FALSE);
-    g_autoptr (TestLayers) t = tl;
+    g_autoptr (RawModel) r = small_raw (FALSE);
     Spec *s = find_spec (r, "conv2.bias");
     s->shape[0] = 3;  /* conv2 has 2 outputs */
     s->data = g_realloc (s->data, 12);
@@ -486,8 +476,7 @@ test_tensor_structure_faults_are_refused (void)
     expect_failure (r, "conv2.bias", NULL);
   }
   {
-    g_autoptr (RawModel) r = small_raw (&tl, FALSE);
-    g_autoptr (TestLayers) t = tl;
+    g_autoptr (RawModel) r = small_raw (FALSE);
     Spec *s = find_spec (r, "conv3.out_max");
     s->shape[0] = 2;
     s->data = g_realloc (s->data, 8);
@@ -495,8 +484,7 @@ test_tensor_structure_faults_are_refused (void)
     expect_failure (r, "conv3.out_max", NULL);
   }
   {
-    g_autoptr (RawModel) r = small_raw (&tl, FALSE);
-    g_autoptr (TestLayers) t = tl;
+    g_autoptr (RawModel) r = small_raw (FALSE);
     Spec *s = find_spec (r, "conv1.weight");
     s->ndim = 3;
     s->shape[1] = 75;
@@ -504,8 +492,7 @@ test_tensor_structure_faults_are_refused (void)
     expect_failure (r, "conv1.weight", "dimensions");
   }
   {
-    g_autoptr (RawModel) r = small_raw (&tl, FALSE);
-    g_autoptr (TestLayers) t = tl;
+    g_autoptr (RawModel) r = small_raw (FALSE);
     Spec *s = find_spec (r, "conv1.weight");  /* [4,3,5,5] as [4,3,25,1] */
     s->shape[2] = 25;
     s->shape[3] = 1;
@@ -513,16 +500,14 @@ test_tensor_structure_faults_are_refused (void)
   }
   /* Informational tensors: right types pass, wrong ones and bad values fail. */
   {
-    g_autoptr (RawModel) r = small_raw (&tl, FALSE);
-    g_autoptr (TestLayers) t = tl;
+    g_autoptr (RawModel) r = small_raw (FALSE);
     gint64 one = 1;
     float nan = NAN;
     add_spec (r, "conv2.act_scale", ESPCN_DTYPE_F32, 1, &one, &nan);
     expect_failure (r, "conv2.act_scale", NULL);
   }
   {
-    g_autoptr (RawModel) r = small_raw (&tl, FALSE);
-    g_autoptr (TestLayers) t = tl;
+    g_autoptr (RawModel) r = small_raw (FALSE);
     gint64 n = 4;
     float ws[4] = { 0.1f, -0.1f, 0.1f, 0.1f };
     add_spec (r, "conv1.weight_scale", ESPCN_DTYPE_F32, 1, &n, ws);
@@ -532,12 +517,11 @@ test_tensor_structure_faults_are_refused (void)
 
 /* Layers with new channel counts and valid-looking arrays. */
 static RawModel *
-raw_with_channels (int f, int c2_out, int c3_out, int k1, TestLayers **tl)
+raw_with_channels (int f, int c2_out, int c3_out, int k1)
 {
   EspcnRng rng;
   espcn_rng_seed (&rng, 8);
-  *tl = test_layers_random (&rng, 4, 2, FALSE);
-  TestLayers *t = *tl;
+  TestLayers *t = test_layers_random (&rng, 4, 2, FALSE);
   int outs[3] = { f, c2_out, c3_out }, ins[3] = { 3, f, c2_out }, ks[3] = { k1, 3, 3 };
   for (int i = 0; i < 3; i++) {
     EspcnInt8Layer *l = &t->l[i];
@@ -561,7 +545,9 @@ raw_with_channels (int f, int c2_out, int c3_out, int k1, TestLayers **tl)
     l->multiplier = t->mult[i];
     l->shift = t->shift[i];
   }
-  return raw_from_layers (t, 2);
+  RawModel *r = raw_from_layers (t, 2);
+  r->layers = t;
+  return r;
 }
 
 static void
@@ -577,16 +563,12 @@ test_layer_chain_faults_are_refused (void)
     { 4, 2, 12, 3, "conv1.weight" },     /* kernel 3 for conv1 */
   };
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++) {
-    TestLayers *tl;
-    g_autoptr (RawModel) r = raw_with_channels (cases[i].f, cases[i].c2, cases[i].c3, cases[i].k1, &tl);
-    g_autoptr (TestLayers) t = tl;
+    g_autoptr (RawModel) r = raw_with_channels (cases[i].f, cases[i].c2, cases[i].c3, cases[i].k1);
     expect_failure (r, cases[i].needle, NULL);
   }
   /* The valid counterparts load (so the faults above are what is refused). */
   for (int s = 2; s <= 4; s++) {
-    TestLayers *tl;
-    g_autoptr (RawModel) r = raw_with_channels (4, 2, 3 * s * s, 5, &tl);
-    g_autoptr (TestLayers) t = tl;
+    g_autoptr (RawModel) r = raw_with_channels (4, 2, 3 * s * s, 5);
     g_hash_table_insert (r->meta, g_strdup ("scale"), g_strdup_printf ("%d", s));
     g_autoptr (GBytes) b = raw_to_bytes (r);
     g_autoptr (GError) error = NULL;
@@ -596,9 +578,7 @@ test_layer_chain_faults_are_refused (void)
   }
   /* Conv3 input channels disagreeing with conv2's output. */
   {
-    TestLayers *tl;
-    g_autoptr (RawModel) r = raw_with_channels (4, 2, 12, 5, &tl);
-    g_autoptr (TestLayers) t = tl;
+    g_autoptr (RawModel) r = raw_with_channels (4, 2, 12, 5);
     Spec *s = find_spec (r, "conv3.weight");
     s->shape[1] = 1;
     s->nbytes /= 2;
@@ -633,18 +613,16 @@ test_value_faults_are_refused (void)
     { m_w8_after_wide, "conv2.weight", "7-bit" },
   };
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++) {
-    TestLayers *tl;
-    g_autoptr (RawModel) r0 = small_raw (&tl, FALSE);
-    g_autoptr (TestLayers) t = tl;
+    g_autoptr (RawModel) r0 = small_raw (FALSE);
+    TestLayers *t = r0->layers;
     cases[i].f (t);
     g_autoptr (RawModel) r = raw_from_layers (t, 2);
     expect_failure (r, cases[i].n1, cases[i].n2);
   }
   /* int16 weights: 4095 passes, 4096 does not. */
   {
-    TestLayers *tl;
-    g_autoptr (RawModel) r0 = small_raw (&tl, TRUE);
-    g_autoptr (TestLayers) t = tl;
+    g_autoptr (RawModel) r0 = small_raw (TRUE);
+    TestLayers *t = r0->layers;
     t->w[2][7] = 4095;
     g_autoptr (RawModel) ok = raw_from_layers (t, 2);
     g_autoptr (GBytes) b = raw_to_bytes (ok);
@@ -682,6 +660,7 @@ test_accumulator_bound_is_enforced (void)
   g_clear_error (&error);
   g_autoptr (EspcnInt8Model) m = load_bytes (b, &error);
   g_assert_no_error (error);
+  g_assert_nonnull (m);
 }
 
 int
