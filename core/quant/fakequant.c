@@ -27,24 +27,58 @@ espcn_fq_levels_per_channel (const char *what, const float *x, gint32 *q, size_t
   return TRUE;
 }
 
+/* Max reductions keep 8 independent lanes (max is exact in any order), which
+ * GCC turns into maxps; NaN compares false and is ignored. */
+#define LANES 8
+
 float
 espcn_fq_absmax (const float *x, size_t n)
 {
+  float lane[LANES] = { 0 };
+  size_t i = 0;
+  for (; i + LANES <= n; i += LANES)
+    for (int j = 0; j < LANES; j++) {
+      const float a = fabsf (x[i + j]);
+      lane[j] = a > lane[j] ? a : lane[j];
+    }
   float m = 0.0f;
-  for (size_t i = 0; i < n; i++) {
+  for (; i < n; i++) {
     const float a = fabsf (x[i]);
-    m = a > m ? a : m;   /* NaN compares false: ignored */
+    m = a > m ? a : m;
   }
+  for (int j = 0; j < LANES; j++)
+    m = lane[j] > m ? lane[j] : m;
   return m;
 }
 
 float
 espcn_fq_relu_max (const float *x, size_t n)
 {
+  float lane[LANES] = { 0 };
+  size_t i = 0;
+  for (; i + LANES <= n; i += LANES)
+    for (int j = 0; j < LANES; j++)
+      lane[j] = x[i + j] > lane[j] ? x[i + j] : lane[j];
   float m = 0.0f;
-  for (size_t i = 0; i < n; i++)
+  for (; i < n; i++)
     m = x[i] > m ? x[i] : m;
+  for (int j = 0; j < LANES; j++)
+    m = lane[j] > m ? lane[j] : m;
   return m;
+}
+
+double
+espcn_fq_sum (const float *x, size_t n)
+{
+  double lane[4] = { 0 };
+  size_t i = 0;
+  for (; i + 4 <= n; i += 4)
+    for (int j = 0; j < 4; j++)
+      lane[j] += x[i + j];
+  double s = 0.0;
+  for (; i < n; i++)
+    s += x[i];
+  return s + ((lane[0] + lane[1]) + (lane[2] + lane[3]));
 }
 
 void

@@ -105,6 +105,10 @@ float espcn_fq_absmax (const float *x, size_t n);
 /* max (x, 0) over x (NaN ignored): the largest ReLU output; 0 for n == 0. */
 float espcn_fq_relu_max (const float *x, size_t n);
 
+/* Sum of x in double, with a few independent accumulators (a gradient sum over
+ * a whole batch would otherwise be one long dependency chain). */
+double espcn_fq_sum (const float *x, size_t n);
+
 /* Mean of |x| (mean of max (x, 0) with relu = TRUE), summed in double; 0 for
  * n == 0.  Non-finite values are skipped (and not counted). */
 double espcn_fq_abs_mean (const float *x, size_t n, gboolean relu);
