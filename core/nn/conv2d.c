@@ -60,6 +60,14 @@ espcn_conv2d_workspace_size (const EspcnConv2d *c, int h, int w)
 }
 
 size_t
+espcn_conv2d_xt_size (const EspcnConv2d *c, int h, int w)
+{
+  if (c->algo == ESPCN_CONV_ALGO_WINOGRAD)
+    return (size_t) 16 * espcn_wino_tiles (h, w) * (size_t) c->cin;
+  return (size_t) c->cin * c->k * c->k * (size_t) h * w;
+}
+
+size_t
 espcn_conv2d_grad_acc_size (const EspcnConv2d *c)
 {
   size_t kk = c->algo == ESPCN_CONV_ALGO_WINOGRAD ? 16 : (size_t) c->k * c->k;
@@ -121,12 +129,12 @@ col2im (const float *col, int cin, int h, int w, int k, float *dx)
 }
 
 void
-espcn_conv2d_forward (const EspcnConv2d *c, const float *x, int h, int w, float *y, float *ws)
+espcn_conv2d_forward (const EspcnConv2d *c, const float *x, int h, int w, float *y, float *ws, float *xt_out)
 {
   size_t hw = (size_t) h * w;
   if (c->algo == ESPCN_CONV_ALGO_WINOGRAD) {
     size_t T = espcn_wino_tiles (h, w);
-    float *v = ws, *m = ws + 16 * T * c->cin;
+    float *v = xt_out ? xt_out : ws, *m = ws + 16 * T * c->cin;
     espcn_wino_input (x, c->cin, h, w, v);
     for (int xi = 0; xi < 16; xi++)
       cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, c->cout, (int) T, c->cin, 1.0f,
@@ -136,20 +144,21 @@ espcn_conv2d_forward (const EspcnConv2d *c, const float *x, int h, int w, float 
     return;
   }
   int K = c->cin * c->k * c->k;
-  im2col (x, c->cin, h, w, c->k, ws);
+  float *col = xt_out ? xt_out : ws;
+  im2col (x, c->cin, h, w, c->k, col);
   for (int o = 0; o < c->cout; o++) {
     float b = c->bias ? c->bias[o] : 0.0f;
     float *yo = y + (size_t) o * hw;
     for (size_t i = 0; i < hw; i++)
       yo[i] = b;
   }
-  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, c->cout, (int) hw, K, 1.0f, c->weight, K, ws, (int) hw, 1.0f, y,
+  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, c->cout, (int) hw, K, 1.0f, c->weight, K, col, (int) hw, 1.0f, y,
                (int) hw);
 }
 
 void
-espcn_conv2d_backward (const EspcnConv2d *c, const float *x, const float *dy, int h, int w, float *dx, float *gacc,
-                       float *ws)
+espcn_conv2d_backward (const EspcnConv2d *c, const float *x, const float *xt, const float *dy, int h, int w, float *dx,
+                       float *gacc, float *ws)
 {
   size_t hw = (size_t) h * w;
   size_t kk = c->algo == ESPCN_CONV_ALGO_WINOGRAD ? 16 : (size_t) c->k * c->k;
@@ -164,15 +173,19 @@ espcn_conv2d_backward (const EspcnConv2d *c, const float *x, const float *dy, in
 
   if (c->algo == ESPCN_CONV_ALGO_WINOGRAD) {
     size_t T = espcn_wino_tiles (h, w);
-    float *vx = ws, *dm = ws + 16 * T * c->cin;
-    espcn_wino_input (x, c->cin, h, w, vx);
+    float *dm = ws + 16 * T * c->cin;
+    const float *vx = xt;
+    if (!vx) {
+      espcn_wino_input (x, c->cin, h, w, ws);
+      vx = ws;
+    }
     espcn_wino_output_adjoint (dy, c->cout, h, w, dm);
     for (int xi = 0; xi < 16; xi++)
       cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, c->cout, c->cin, (int) T, 1.0f, dm + (size_t) xi * c->cout * T,
                    (int) T, vx + (size_t) xi * c->cin * T, (int) T, 1.0f, gacc + (size_t) xi * c->cout * c->cin, c->cin);
     if (dx) {
       /* dX is the same conv run on dY with the rotated, transposed kernel. */
-      float *vdy = dm, *mdx = vx;
+      float *vdy = dm, *mdx = ws;
       espcn_wino_input (dy, c->cout, h, w, vdy);
       for (int xi = 0; xi < 16; xi++)
         cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, c->cin, (int) T, c->cout, 1.0f,
@@ -184,9 +197,13 @@ espcn_conv2d_backward (const EspcnConv2d *c, const float *x, const float *dy, in
   }
 
   int K = c->cin * c->k * c->k;
-  im2col (x, c->cin, h, w, c->k, ws);
-  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, c->cout, K, (int) hw, 1.0f, dy, (int) hw, ws, (int) hw, 1.0f, gacc,
-               K);
+  const float *col = xt;
+  if (!col) {
+    im2col (x, c->cin, h, w, c->k, ws);
+    col = ws;
+  }
+  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, c->cout, K, (int) hw, 1.0f, dy, (int) hw, col, (int) hw, 1.0f,
+               gacc, K);
   if (dx) {
     cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, K, (int) hw, c->cout, 1.0f, c->weight, K, dy, (int) hw, 0.0f, ws,
                  (int) hw);

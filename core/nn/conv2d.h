@@ -45,16 +45,21 @@ void espcn_conv2d_set_weights (EspcnConv2d *c, const float *weight, const float 
 /* Floats of scratch space one image of h x w needs (forward or backward). */
 size_t espcn_conv2d_workspace_size (const EspcnConv2d *c, int h, int w);
 
-/* y[cout][h][w] = conv(x[cin][h][w]) + bias. */
-void espcn_conv2d_forward (const EspcnConv2d *c, const float *x, int h, int w, float *y, float *ws);
+/* Floats of the input transform (im2col columns or Winograd V) of one h x w image. */
+size_t espcn_conv2d_xt_size (const EspcnConv2d *c, int h, int w);
+
+/* y[cout][h][w] = conv(x[cin][h][w]) + bias.  When xt_out is non-NULL the input
+ * transform is kept there (espcn_conv2d_xt_size floats) for the backward pass. */
+void espcn_conv2d_forward (const EspcnConv2d *c, const float *x, int h, int w, float *y, float *ws, float *xt_out);
 
 /* Floats of a gradient accumulator (weights in the algorithm's own domain, then cout biases). */
 size_t espcn_conv2d_grad_acc_size (const EspcnConv2d *c);
 
 /* Backward of one image: dx = dL/dx (written, skipped when NULL); the weight and
- * bias gradients are ADDED to `gacc` (zero it first; see espcn_conv2d_grad_finish). */
-void espcn_conv2d_backward (const EspcnConv2d *c, const float *x, const float *dy, int h, int w, float *dx, float *gacc,
-                            float *ws);
+ * bias gradients are ADDED to `gacc` (zero it first; see espcn_conv2d_grad_finish).
+ * xt is the input transform a forward call kept for this x, or NULL to recompute it. */
+void espcn_conv2d_backward (const EspcnConv2d *c, const float *x, const float *xt, const float *dy, int h, int w,
+                            float *dx, float *gacc, float *ws);
 
 /* Map an accumulator back to weight space and ADD it to dw[cout][cin][k][k] and db[cout]. */
 void espcn_conv2d_grad_finish (const EspcnConv2d *c, const float *gacc, float *dw, float *db);

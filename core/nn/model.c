@@ -13,7 +13,8 @@ typedef struct {
   size_t ws_cap;
   float *gacc[3];
   float *o3, *o3q, *sr, *dsr; /* one image of conv3 output / SR output */
-  size_t img_cap;
+  float *xt3;                 /* conv3's input transform of one image, forward to backward */
+  size_t img_cap, xt3_cap;
   double loss_sum;
 } Chunk;
 
@@ -27,6 +28,9 @@ struct _EspcnFloatModelPrivate {
   size_t cap_px;
   float *r1, *q1, *dq1, *dr; /* F channels */
   float *r2, *q2, *dq2;      /* F/2 channels */
+  /* conv1 / conv2 input transforms of every image, kept from forward for backward. */
+  size_t cap_xt[2];
+  float *xt[2];
   Chunk chunk[ESPCN_NN_CHUNKS];
 };
 
@@ -128,7 +132,10 @@ espcn_float_model_free (EspcnFloatModel *m)
     g_free (ch->o3q);
     g_free (ch->sr);
     g_free (ch->dsr);
+    g_free (ch->xt3);
   }
+  g_free (p->xt[0]);
+  g_free (p->xt[1]);
   g_free (p->r1);
   g_free (p->q1);
   g_free (p->dq1);
@@ -213,6 +220,14 @@ ensure_buffers (EspcnFloatModel *m, int n, int h, int w)
   size_t ws = 0;
   for (int i = 0; i < 3; i++)
     ws = MAX (ws, espcn_conv2d_workspace_size (&p->conv[i], h, w));
+  for (int i = 0; i < 2; i++) {
+    size_t need = (size_t) n * espcn_conv2d_xt_size (&p->conv[i], h, w);
+    if (need > p->cap_xt[i]) {
+      g_free (p->xt[i]);
+      p->xt[i] = g_new (float, need);
+      p->cap_xt[i] = need;
+    }
+  }
   size_t img = (size_t) 3 * s * s * h * w;
   for (int c = 0; c < ESPCN_NN_CHUNKS; c++) {
     Chunk *ch = &p->chunk[c];
@@ -228,6 +243,12 @@ ensure_buffers (EspcnFloatModel *m, int n, int h, int w)
         *b[i] = g_new (float, img);
       }
       ch->img_cap = img;
+    }
+    size_t xt3 = espcn_conv2d_xt_size (&p->conv[2], h, w);
+    if (xt3 > ch->xt3_cap) {
+      g_free (ch->xt3);
+      ch->xt3 = g_new (float, xt3);
+      ch->xt3_cap = xt3;
     }
   }
 }
@@ -252,6 +273,16 @@ conv3_input (EspcnFloatModel *m)
   return m->aq[1] ? m->priv->q2 : m->priv->r2;
 }
 
+/* Where image i keeps conv `layer`'s input transform in training, NULL otherwise. */
+static inline float *
+kept_xt (const Pass *ps, int layer, int i)
+{
+  EspcnFloatModelPrivate *p = ps->m->priv;
+  if (ps->mode != PASS_TRAIN)
+    return NULL;
+  return p->xt[layer] + (size_t) i * espcn_conv2d_xt_size (&p->conv[layer], ps->h, ps->w);
+}
+
 static void
 phase_conv1 (void *data, int c)
 {
@@ -263,7 +294,8 @@ phase_conv1 (void *data, int c)
   chunk_range (ps, c, &first, &last);
   for (int i = first; i < last; i++) {
     float *y = p->r1 + (size_t) i * m->cout[0] * hw;
-    espcn_conv2d_forward (&p->conv[0], ps->x + (size_t) i * 3 * hw, ps->h, ps->w, y, p->chunk[c].ws);
+    espcn_conv2d_forward (&p->conv[0], ps->x + (size_t) i * 3 * hw, ps->h, ps->w, y, p->chunk[c].ws,
+                          kept_xt (ps, 0, i));
     espcn_relu_forward (y, y, m->cout[0] * hw);
   }
 }
@@ -280,7 +312,8 @@ phase_conv2 (void *data, int c)
   chunk_range (ps, c, &first, &last);
   for (int i = first; i < last; i++) {
     float *y = p->r2 + (size_t) i * m->cout[1] * hw;
-    espcn_conv2d_forward (&p->conv[1], in + (size_t) i * m->cin[1] * hw, ps->h, ps->w, y, p->chunk[c].ws);
+    espcn_conv2d_forward (&p->conv[1], in + (size_t) i * m->cin[1] * hw, ps->h, ps->w, y, p->chunk[c].ws,
+                          kept_xt (ps, 1, i));
     espcn_relu_forward (y, y, m->cout[1] * hw);
   }
 }
@@ -301,7 +334,7 @@ phase_conv3 (void *data, int c)
   ch->loss_sum = 0.0;
   for (int i = first; i < last; i++) {
     const float *xi = in + (size_t) i * m->cin[2] * hw;
-    espcn_conv2d_forward (&p->conv[2], xi, h, w, ch->o3, ch->ws);
+    espcn_conv2d_forward (&p->conv[2], xi, h, w, ch->o3, ch->ws, ps->mode == PASS_TRAIN ? ch->xt3 : NULL);
     float *o = ch->o3;
     if (m->quant_output) {
       for (size_t j = 0; j < n3; j++)
@@ -320,7 +353,7 @@ phase_conv3 (void *data, int c)
       for (size_t j = 0; j < n3; j++)
         if (!(ch->o3[j] >= 0.0f && ch->o3[j] <= 1.0f))
           d[j] = 0.0f;
-    espcn_conv2d_backward (&p->conv[2], xi, d, h, w, p->dq2 + (size_t) i * m->cin[2] * hw, ch->gacc[2], ch->ws);
+    espcn_conv2d_backward (&p->conv[2], xi, ch->xt3, d, h, w, p->dq2 + (size_t) i * m->cin[2] * hw, ch->gacc[2], ch->ws);
   }
 }
 
@@ -337,7 +370,7 @@ phase_back2 (void *data, int c)
   for (int i = first; i < last; i++) {
     float *d = dbase + (size_t) i * n2;
     espcn_relu_backward (p->r2 + (size_t) i * n2, d, d, n2);
-    espcn_conv2d_backward (&p->conv[1], conv2_input (m) + (size_t) i * m->cin[1] * hw, d, ps->h, ps->w,
+    espcn_conv2d_backward (&p->conv[1], conv2_input (m) + (size_t) i * m->cin[1] * hw, kept_xt (ps, 1, i), d, ps->h, ps->w,
                            p->dq1 + (size_t) i * m->cin[1] * hw, p->chunk[c].gacc[1], p->chunk[c].ws);
   }
 }
@@ -355,7 +388,7 @@ phase_back1 (void *data, int c)
   for (int i = first; i < last; i++) {
     float *d = dbase + (size_t) i * n1;
     espcn_relu_backward (p->r1 + (size_t) i * n1, d, d, n1);
-    espcn_conv2d_backward (&p->conv[0], ps->x + (size_t) i * 3 * hw, d, ps->h, ps->w, NULL, p->chunk[c].gacc[0],
+    espcn_conv2d_backward (&p->conv[0], ps->x + (size_t) i * 3 * hw, kept_xt (ps, 0, i), d, ps->h, ps->w, NULL, p->chunk[c].gacc[0],
                            p->chunk[c].ws);
   }
 }
