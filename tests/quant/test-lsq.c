@@ -466,7 +466,7 @@ test_lsq_act_pass_over_a_training_batch_is_fast (void)
   q->ops->backward (q, x, y, dx, n);
   const double t_bwd = g_test_timer_elapsed ();
   g_test_message ("lsq activation, %zu values: forward %.2f ms, backward %.2f ms", n, t_fwd * 1e3, t_bwd * 1e3);
-  g_assert_cmpfloat (t_fwd + t_bwd, <, 1.0);
+  g_assert_cmpfloat (t_fwd + t_bwd, <, 5.0);   /* ~25 ms here; generous for sanitizers */
 }
 
 int
