@@ -50,7 +50,7 @@ espcn_psnr_y (const EspcnImage *a, const EspcnImage *b, int shave)
   int w, h;
   if (!shaved_size (a, b, shave, 1, &w, &h))
     return NAN;
-  gboolean gray = a->gray;
+  gboolean gray = a->gray || b->gray;
   double sum = 0.0;
   for (int y = shave; y < shave + h; y++) {
     const guint8 *pa = a->data + ((gsize) y * a->width + shave) * 3;
@@ -123,7 +123,7 @@ espcn_ssim_y (const EspcnImage *a, const EspcnImage *b, int shave)
   for (int k = 0; k < N; k++)
     g[k] /= gsum;
 
-  gboolean gray = a->gray;
+  gboolean gray = a->gray || b->gray;
   gsize n = (gsize) w * h;
   double *ya = g_new (double, n), *yb = g_new (double, n);
   double *aa = g_new (double, n), *bb = g_new (double, n), *ab = g_new (double, n);

@@ -13,8 +13,9 @@ G_BEGIN_DECLS
  * from each border. Returns INFINITY for identical images and NAN if the
  * sizes differ or nothing is left after shaving.
  *
- * Grayscale references: if `a` (the reference) has a->gray set (decoded from a
- * one-channel file), the compared value is the grey level itself, i.e. the
+ * Grayscale references: if either image has `gray` set (decoded from a
+ * one-channel file, or resized from one), the compared value is the grey
+ * level itself, i.e. the
  * luma mapped from [16, 235] back to [0, 255] ((Y - 16) * 255 / 219, exactly
  * the grey level when R = G = B): the published tables use the single channel
  * of Set14's bridge.png as its Y. An RGB file whose pixels happen to be grey

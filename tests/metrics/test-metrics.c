@@ -41,6 +41,8 @@ test_psnr_y_of_grey_reference_uses_grey_level (void)
   g_autoptr (EspcnImage) b = solid (12, 12, 101, 101, 101);
   a->gray = TRUE;
   g_assert_cmpfloat_with_epsilon (espcn_psnr_y (a, b, 0), 20.0 * log10 (255.0), 1e-9);
+  /* Either argument order (the flag on the reference is enough). */
+  g_assert_cmpfloat_with_epsilon (espcn_psnr_y (b, a, 0), 20.0 * log10 (255.0), 1e-9);
   g_assert_cmpfloat_with_epsilon (espcn_ssim_y (a, b, 0),
       (2.0 * 100 * 101 + 2.55 * 2.55) / (100.0 * 100 + 101 * 101 + 2.55 * 2.55), 1e-9);
   /* Grey pixels in an RGB reference (not flagged) stay on luma: one level is
@@ -164,6 +166,8 @@ main (int argc, char **argv)
     { "Set5", set5, 2, 33.66 },
     { "Set5", set5, 3, 30.39 },
     { "Set5", set5, 4, 28.42 },
+    { "Set14", set14, 2, 30.24 },
+    { "Set14", set14, 3, 27.55 },
     { "Set14", set14, 4, 26.00 },
   };
   for (gsize i = 0; i < G_N_ELEMENTS (baselines); i++) {
