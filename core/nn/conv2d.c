@@ -1,4 +1,5 @@
 #include "nn/conv2d.h"
+#include "nn/gemm-private.h"
 #include "nn/winograd-private.h"
 
 #include <cblas.h>
@@ -137,23 +138,35 @@ espcn_conv2d_forward (const EspcnConv2d *c, const float *x, int h, int w, float 
     float *v = xt_out ? xt_out : ws, *m = ws + 16 * T * c->cin;
     espcn_wino_input (x, c->cin, h, w, v);
     for (int xi = 0; xi < 16; xi++)
-      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, c->cout, (int) T, c->cin, 1.0f,
-                   c->wino_u + (size_t) xi * c->cout * c->cin, c->cin, v + (size_t) xi * c->cin * T, (int) T, 0.0f,
-                   m + (size_t) xi * c->cout * T, (int) T);
+      espcn_gemm_small_nn (c->cout, (int) T, c->cin, c->wino_u + (size_t) xi * c->cout * c->cin, c->cin,
+                           v + (size_t) xi * c->cin * T, (int) T, m + (size_t) xi * c->cout * T, (int) T);
     espcn_wino_output (m, c->cout, h, w, c->bias, y);
     return;
   }
   int K = c->cin * c->k * c->k;
   float *col = xt_out ? xt_out : ws;
   im2col (x, c->cin, h, w, c->k, col);
-  for (int o = 0; o < c->cout; o++) {
-    float b = c->bias ? c->bias[o] : 0.0f;
+  espcn_gemm_small_nn (c->cout, (int) hw, K, c->weight, K, col, (int) hw, y, (int) hw);
+  for (int o = 0; c->bias && o < c->cout; o++) {
+    float b = c->bias[o];
     float *yo = y + (size_t) o * hw;
     for (size_t i = 0; i < hw; i++)
-      yo[i] = b;
+      yo[i] += b;
   }
-  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, c->cout, (int) hw, K, 1.0f, c->weight, K, col, (int) hw, 1.0f, y,
-               (int) hw);
+}
+
+/* Eight lanes so the sum vectorises; a fixed order, so still deterministic. */
+static float
+sum_plane (const float *d, size_t n)
+{
+  float acc[8] = { 0 };
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int l = 0; l < 8; l++)
+      acc[l] += d[i + l];
+  for (; i < n; i++)
+    acc[0] += d[i];
+  return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
 }
 
 void
@@ -163,13 +176,8 @@ espcn_conv2d_backward (const EspcnConv2d *c, const float *x, const float *xt, co
   size_t hw = (size_t) h * w;
   size_t kk = c->algo == ESPCN_CONV_ALGO_WINOGRAD ? 16 : (size_t) c->k * c->k;
   float *gb = gacc + kk * c->cin * c->cout;
-  for (int o = 0; o < c->cout; o++) {
-    const float *d = dy + (size_t) o * hw;
-    float s = 0.0f;
-    for (size_t i = 0; i < hw; i++)
-      s += d[i];
-    gb[o] += s;
-  }
+  for (int o = 0; o < c->cout; o++)
+    gb[o] += sum_plane (dy + (size_t) o * hw, hw);
 
   if (c->algo == ESPCN_CONV_ALGO_WINOGRAD) {
     size_t T = espcn_wino_tiles (h, w);
@@ -188,9 +196,8 @@ espcn_conv2d_backward (const EspcnConv2d *c, const float *x, const float *xt, co
       float *vdy = dm, *mdx = ws;
       espcn_wino_input (dy, c->cout, h, w, vdy);
       for (int xi = 0; xi < 16; xi++)
-        cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, c->cin, (int) T, c->cout, 1.0f,
-                     c->wino_urot + (size_t) xi * c->cin * c->cout, c->cout, vdy + (size_t) xi * c->cout * T, (int) T,
-                     0.0f, mdx + (size_t) xi * c->cin * T, (int) T);
+        espcn_gemm_small_nn (c->cin, (int) T, c->cout, c->wino_urot + (size_t) xi * c->cin * c->cout, c->cout,
+                             vdy + (size_t) xi * c->cout * T, (int) T, mdx + (size_t) xi * c->cin * T, (int) T);
       espcn_wino_output (mdx, c->cin, h, w, NULL, dx);
     }
     return;
