@@ -34,7 +34,7 @@ struct _EspcnFloatModelPrivate {
   Chunk chunk[ESPCN_NN_CHUNKS];
 };
 
-typedef enum { PASS_INFER, PASS_INIT, PASS_TRAIN } PassMode;
+typedef enum { PASS_INFER, PASS_INIT, PASS_OBSERVE, PASS_TRAIN } PassMode;
 
 typedef struct {
   EspcnFloatModel *m;
@@ -413,12 +413,14 @@ prepare_weights (EspcnFloatModel *m, gboolean init)
 
 /* Activation quantizer over the whole batch tensor (it may keep statistics). */
 static void
-act_quant (EspcnQuantizer *q, gboolean init, const float *x, float *y, size_t n)
+act_quant (EspcnQuantizer *q, PassMode mode, const float *x, float *y, size_t n)
 {
   if (!q)
     return;
-  if (init)
+  if (mode == PASS_INIT)
     q->ops->init (q, x, n);
+  if (mode == PASS_OBSERVE && q->ops->observe)
+    q->ops->observe (q, x, n);
   q->ops->forward (q, x, y, n);
 }
 
@@ -428,11 +430,10 @@ run_forward (Pass *ps)
   EspcnFloatModel *m = ps->m;
   EspcnFloatModelPrivate *p = m->priv;
   size_t px = (size_t) ps->n * ps->h * ps->w;
-  gboolean init = ps->mode == PASS_INIT;
   espcn_pool_run (p->pool, ESPCN_NN_CHUNKS, phase_conv1, ps);
-  act_quant (m->aq[0], init, p->r1, p->q1, px * m->cout[0]);
+  act_quant (m->aq[0], ps->mode, p->r1, p->q1, px * m->cout[0]);
   espcn_pool_run (p->pool, ESPCN_NN_CHUNKS, phase_conv2, ps);
-  act_quant (m->aq[1], init, p->r2, p->q2, px * m->cout[1]);
+  act_quant (m->aq[1], ps->mode, p->r2, p->q2, px * m->cout[1]);
 }
 
 static gboolean
@@ -521,6 +522,16 @@ espcn_float_model_init_quantizers (EspcnFloatModel *m, const float *lr_batch, in
   ensure_buffers (m, n, h, w);
   prepare_weights (m, TRUE);
   Pass ps = { .m = m, .mode = PASS_INIT, .x = lr_batch, .n = n, .h = h, .w = w };
+  run_forward (&ps);
+}
+
+void
+espcn_float_model_observe_activations (EspcnFloatModel *m, const float *lr_batch, int n, int h, int w)
+{
+  g_return_if_fail (m && lr_batch && sizes_ok (n, h, w));
+  ensure_buffers (m, n, h, w);
+  prepare_weights (m, FALSE);
+  Pass ps = { .m = m, .mode = PASS_OBSERVE, .x = lr_batch, .n = n, .h = h, .w = w };
   run_forward (&ps);
 }
 

@@ -87,6 +87,12 @@ void espcn_float_model_forward (EspcnFloatModel *model, const float *lr, int n, 
  * conv2's input) and aq[1]->init conv2's.  Quantizers left NULL are skipped. */
 void espcn_float_model_init_quantizers (EspcnFloatModel *model, const float *lr_batch, int n, int h, int w);
 
+/* Post-training calibration: a forward pass over the batch in which each
+ * activation quantizer with an observe() op sees its input first (conv1's
+ * post-ReLU activations, then conv2's, computed from the already-quantized
+ * conv1 output). */
+void espcn_float_model_observe_activations (EspcnFloatModel *model, const float *lr_batch, int n, int h, int w);
+
 /* Sum of the quantizers' regularisers; their gradients are ADDED (to q->grads and,
  * for weight quantizers, to weight_grad).  Activation quantizers get x = NULL, n = 0.
  * Call after train_step_grads. */
