@@ -1,0 +1,316 @@
+/* The training run: option checks, resume, learning on tiny data, each method end to end. */
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "image/image.h"
+#include "image/image_io.h"
+#include "io/safetensors.h"
+#include "quant/quantizer.h"
+#include "train/trainer.h"
+#include "util/rng.h"
+
+/* Synthetic photographs-in-miniature: flat and shaded shapes with hard edges, the
+ * structure bicubic blurs and a small network learns to restore. */
+static void
+make_images (const char *dir, int count, int w, int h, guint64 seed)
+{
+  EspcnRng rng;
+  espcn_rng_seed (&rng, seed);
+  for (int n = 0; n < count; n++) {
+    g_autoptr (EspcnImage) img = espcn_image_new (w, h);
+    float base[3], gx[3];
+    for (int c = 0; c < 3; c++) {
+      base[c] = espcn_rng_uniform_range (&rng, 40, 200);
+      gx[c] = espcn_rng_uniform_range (&rng, -0.5f, 0.5f);
+    }
+    for (int y = 0; y < h; y++)
+      for (int x = 0; x < w; x++)
+        for (int c = 0; c < 3; c++)
+          img->data[(y * w + x) * 3 + c] = (guint8) CLAMP (base[c] + gx[c] * x, 0, 255);
+    for (int s = 0; s < 12; s++) {
+      int x0 = (int) espcn_rng_below (&rng, (guint32) w), y0 = (int) espcn_rng_below (&rng, (guint32) h);
+      int rw = 3 + (int) espcn_rng_below (&rng, (guint32) (w / 3)), rh = 3 + (int) espcn_rng_below (&rng, (guint32) (h / 3));
+      gboolean disc = espcn_rng_below (&rng, 2);
+      guint8 col[3];
+      for (int c = 0; c < 3; c++)
+        col[c] = (guint8) espcn_rng_below (&rng, 256);
+      for (int y = y0; y < MIN (h, y0 + rh); y++)
+        for (int x = x0; x < MIN (w, x0 + rw); x++) {
+          if (disc) {
+            float dx = (x - x0 - rw / 2.0f) / (rw / 2.0f), dy = (y - y0 - rh / 2.0f) / (rh / 2.0f);
+            if (dx * dx + dy * dy > 1)
+              continue;
+          }
+          memcpy (img->data + (y * w + x) * 3, col, 3);
+        }
+    }
+    g_autofree char *path = g_strdup_printf ("%s/img%02d.png", dir, n);
+    g_autoptr (GError) error = NULL;
+    g_assert_true (espcn_image_save_png (img, path, &error));
+  }
+}
+
+static char *data_dir;
+
+static void
+tiny_config (EspcnTrainConfig *cfg, const char *method, const char *out)
+{
+  espcn_train_config_init (cfg);
+  g_free (cfg->method);
+  cfg->method = g_strdup (method);
+  cfg->data_dir = g_strdup (data_dir);
+  cfg->out_dir = g_strdup (out);
+  cfg->scale = 2;
+  cfg->features = 16;
+  cfg->patch = 32;
+  cfg->batch = 8;
+  cfg->num_train = 16;
+  cfg->num_val = 4;
+  cfg->epochs = 4;
+  cfg->warmup_epochs = 1;
+  cfg->lr = 3e-3;
+  cfg->quiet = TRUE;
+  cfg->calib_batches = 2;
+}
+
+static void
+expect_invalid (EspcnTrainConfig *cfg, const char *fragment)
+{
+  g_autoptr (GError) error = NULL;
+  g_assert_false (espcn_train_config_validate (cfg, &error));
+  g_assert_nonnull (error);
+  if (strstr (error->message, fragment) == NULL)
+    g_error ("message '%s' does not mention '%s'", error->message, fragment);
+}
+
+static void
+test_rejects_nonsense_options (void)
+{
+  EspcnTrainConfig cfg;
+  g_autofree char *out = g_build_filename (g_get_tmp_dir (), "espcn-test-out", NULL);
+  tiny_config (&cfg, "none", out);
+  cfg.scale = 5;
+  expect_invalid (&cfg, "scale 5");
+  cfg.scale = 2;
+  cfg.batch = 0;
+  expect_invalid (&cfg, "batch 0");
+  cfg.batch = 8;
+  cfg.patch = 33;
+  expect_invalid (&cfg, "not a multiple of the scale");
+  cfg.patch = 32;
+  g_free (cfg.method);
+  cfg.method = g_strdup ("fp4");
+  expect_invalid (&cfg, "unknown method 'fp4'");
+  g_free (cfg.method);
+  cfg.method = g_strdup ("lsq");
+  cfg.warmup_epochs = 4;
+  expect_invalid (&cfg, "never turn on");
+  cfg.warmup_epochs = 1;
+  g_assert_true (espcn_train_config_validate (&cfg, NULL));
+  espcn_train_config_clear (&cfg);
+}
+
+static void
+test_reports_missing_and_empty_data (void)
+{
+  g_autofree char *tmp = g_dir_make_tmp ("espcn-train-XXXXXX", NULL);
+  g_autofree char *empty = g_build_filename (tmp, "empty", NULL);
+  g_autofree char *missing = g_build_filename (tmp, "missing", NULL);
+  g_autofree char *out = g_build_filename (tmp, "out", NULL);
+  g_mkdir (empty, 0755);
+  const char *dirs[] = { empty, missing };
+  for (int i = 0; i < 2; i++) {
+    EspcnTrainConfig cfg;
+    tiny_config (&cfg, "none", out);
+    g_free (cfg.data_dir);
+    cfg.data_dir = g_strdup (dirs[i]);
+    EspcnTrainResult res;
+    g_autoptr (GError) error = NULL;
+    g_assert_false (espcn_train_run (&cfg, NULL, &res, &error));
+    g_assert_nonnull (error);
+    g_assert_nonnull (strstr (error->message, dirs[i]));
+    espcn_train_result_clear (&res);
+    espcn_train_config_clear (&cfg);
+  }
+}
+
+static void
+test_unwritable_output_is_an_error (void)
+{
+  g_autofree char *tmp = g_dir_make_tmp ("espcn-train-XXXXXX", NULL);
+  g_autofree char *file = g_build_filename (tmp, "a-file", NULL);
+  g_assert_true (g_file_set_contents (file, "x", 1, NULL));
+  g_autofree char *out = g_build_filename (file, "out", NULL); /* parent is a regular file */
+  EspcnTrainConfig cfg;
+  tiny_config (&cfg, "none", out);
+  EspcnTrainResult res;
+  g_autoptr (GError) error = NULL;
+  g_assert_false (espcn_train_run (&cfg, NULL, &res, &error));
+  g_assert_nonnull (strstr (error->message, "output folder"));
+  espcn_train_result_clear (&res);
+  espcn_train_config_clear (&cfg);
+}
+
+static GBytes *
+tensor_bytes (const char *path)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (EspcnSafetensors) st = espcn_safetensors_load_file (path, &error);
+  g_assert_no_error (error);
+  GByteArray *all = g_byte_array_new ();
+  for (guint i = 0; i < espcn_safetensors_n_tensors (st); i++) {
+    const EspcnTensor *t = espcn_safetensors_get_nth (st, i);
+    g_byte_array_append (all, (const guint8 *) t->name, (guint) strlen (t->name) + 1);
+    g_byte_array_append (all, t->data, (guint) t->nbytes);
+  }
+  return g_byte_array_free_to_bytes (all);
+}
+
+/* Interrupted mid-epoch (and again across the float -> quantized switch), then
+ * resumed: the final checkpoint equals an uninterrupted run's, tensor for tensor. */
+static void
+test_resume_equals_uninterrupted (gconstpointer method)
+{
+  g_autofree char *tmp = g_dir_make_tmp ("espcn-train-XXXXXX", NULL);
+  g_autofree char *out_a = g_build_filename (tmp, "a", NULL);
+  g_autofree char *out_b = g_build_filename (tmp, "b", NULL);
+  EspcnTrainConfig cfg;
+  EspcnTrainResult res;
+  g_autoptr (GError) error = NULL;
+
+  tiny_config (&cfg, method, out_a);
+  cfg.epochs = 3;
+  cfg.export_int8 = FALSE;
+  g_assert_true (espcn_train_run (&cfg, NULL, &res, &error));
+  g_assert_no_error (error);
+  g_assert_false (res.interrupted);
+  g_autofree char *ckpt_a = g_strdup (res.checkpoint_path);
+  espcn_train_result_clear (&res);
+
+  g_free (cfg.out_dir);
+  cfg.out_dir = g_strdup (out_b);
+  cfg.stop_after = 1; /* step 1 of epoch 1 */
+  g_assert_true (espcn_train_run (&cfg, NULL, &res, &error));
+  g_assert_true (res.interrupted);
+  g_autofree char *ckpt_b = g_strdup (res.checkpoint_path);
+  espcn_train_result_clear (&res);
+  /* From the middle of epoch 1 to the middle of epoch 2 (quantization turns on between). */
+  cfg.resume = g_strdup (ckpt_b);
+  cfg.stop_after = 2;
+  g_assert_true (espcn_train_run (&cfg, NULL, &res, &error));
+  g_assert_true (res.interrupted);
+  espcn_train_result_clear (&res);
+  cfg.stop_after = 0;
+  g_assert_true (espcn_train_run (&cfg, NULL, &res, &error));
+  g_assert_no_error (error);
+  g_assert_false (res.interrupted);
+  g_assert_cmpuint (res.history->len, ==, 3);
+  espcn_train_result_clear (&res);
+
+  g_autoptr (GBytes) a = tensor_bytes (ckpt_a);
+  g_autoptr (GBytes) b = tensor_bytes (ckpt_b);
+  g_assert_true (g_bytes_equal (a, b));
+  espcn_train_config_clear (&cfg);
+}
+
+static void
+test_resume_refuses_other_options (void)
+{
+  g_autofree char *tmp = g_dir_make_tmp ("espcn-train-XXXXXX", NULL);
+  EspcnTrainConfig cfg;
+  EspcnTrainResult res;
+  g_autoptr (GError) error = NULL;
+  tiny_config (&cfg, "none", tmp);
+  cfg.stop_after = 1;
+  g_assert_true (espcn_train_run (&cfg, NULL, &res, &error));
+  cfg.resume = g_strdup (res.checkpoint_path);
+  espcn_train_result_clear (&res);
+  cfg.stop_after = 0;
+  cfg.seed = 7;
+  g_assert_false (espcn_train_run (&cfg, NULL, &res, &error));
+  g_assert_nonnull (strstr (error->message, "seed"));
+  espcn_train_result_clear (&res);
+  espcn_train_config_clear (&cfg);
+}
+
+/* The float model must learn something bicubic cannot in a short run. */
+static void
+test_float_training_beats_bicubic (void)
+{
+  g_autofree char *tmp = g_dir_make_tmp ("espcn-train-XXXXXX", NULL);
+  EspcnTrainConfig cfg;
+  EspcnTrainResult res;
+  g_autoptr (GError) error = NULL;
+  tiny_config (&cfg, "none", tmp);
+  cfg.epochs = g_getenv ("T_EPOCHS") ? atoi (g_getenv ("T_EPOCHS")) : 300;
+  cfg.lr = g_getenv ("T_LR") ? atof (g_getenv ("T_LR")) : 3e-3;
+  cfg.features = 32;
+  if (g_getenv ("T_NTRAIN")) cfg.num_train = atoi (g_getenv ("T_NTRAIN"));
+  if (g_getenv ("T_BATCH")) cfg.batch = atoi (g_getenv ("T_BATCH"));
+  g_assert_true (espcn_train_run (&cfg, NULL, &res, &error));
+  g_assert_no_error (error);
+  g_test_message ("float: val Y-PSNR %.3f dB, bicubic %.3f dB after %d epochs (%.1f s)", res.final_psnr_y,
+      res.bicubic_psnr_y, cfg.epochs, res.train_seconds);
+  g_assert_cmpfloat (res.final_psnr_y, >, res.bicubic_psnr_y);
+  /* The history file has one entry per epoch with the documented keys. */
+  g_autofree char *hist = g_build_filename (tmp, "none.json", NULL);
+  g_autofree char *text = NULL;
+  g_assert_true (g_file_get_contents (hist, &text, NULL, NULL));
+  g_assert_nonnull (strstr (text, "\"bicubic_psnr_y\""));
+  g_assert_nonnull (strstr (text, "\"val_psnr_rgb\""));
+  g_assert_nonnull (strstr (text, "\"val_ssim\""));
+  g_assert_nonnull (strstr (text, "\"train_loss\""));
+  espcn_train_result_clear (&res);
+  espcn_train_config_clear (&cfg);
+}
+
+/* Each method, end to end on tiny data: validation improves from the first epoch
+ * to the last, and the run exports an INT8 model. */
+static void
+test_method_improves_and_exports (gconstpointer method)
+{
+  g_autofree char *tmp = g_dir_make_tmp ("espcn-train-XXXXXX", NULL);
+  EspcnTrainConfig cfg;
+  EspcnTrainResult res;
+  g_autoptr (GError) error = NULL;
+  tiny_config (&cfg, method, tmp);
+  cfg.epochs = 8;
+  cfg.warmup_epochs = 2;
+  g_assert_true (espcn_train_run (&cfg, NULL, &res, &error));
+  g_assert_no_error (error);
+  double first = g_array_index (res.history, EspcnEpochMetrics, 0).val_psnr_y;
+  g_test_message ("%s: val Y-PSNR %.3f dB after epoch 1, %.3f dB at the end (bicubic %.3f)", (const char *) method,
+      first, res.final_psnr_y, res.bicubic_psnr_y);
+  g_assert_cmpfloat (res.final_psnr_y, >, first + 0.5);
+  g_assert_nonnull (res.int8_path);
+  g_assert_true (g_file_test (res.int8_path, G_FILE_TEST_IS_REGULAR));
+  espcn_train_result_clear (&res);
+  espcn_train_config_clear (&cfg);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_autofree char *tmp = g_dir_make_tmp ("espcn-train-data-XXXXXX", NULL);
+  data_dir = g_strdup (tmp);
+  make_images (data_dir, 72, 96, 72, 11);
+
+  g_test_add_func ("/train/rejects-nonsense-options", test_rejects_nonsense_options);
+  g_test_add_func ("/train/reports-missing-and-empty-data", test_reports_missing_and_empty_data);
+  g_test_add_func ("/train/unwritable-output-is-an-error", test_unwritable_output_is_an_error);
+  g_test_add_data_func ("/train/resume-equals-uninterrupted/none", "none", test_resume_equals_uninterrupted);
+  g_test_add_data_func ("/train/resume-equals-uninterrupted/lsq", "lsq", test_resume_equals_uninterrupted);
+  g_test_add_data_func ("/train/resume-equals-uninterrupted/ste", "ste", test_resume_equals_uninterrupted);
+  g_test_add_func ("/train/resume-refuses-other-options", test_resume_refuses_other_options);
+  g_test_add_func ("/train/float-training-beats-bicubic", test_float_training_beats_bicubic);
+  const char *const *m = espcn_quant_methods ();
+  for (int i = 0; m[i] != NULL; i++) {
+    g_autofree char *name = g_strdup_printf ("/train/method-improves-and-exports/%s", m[i]);
+    g_test_add_data_func (name, m[i], test_method_improves_and_exports);
+  }
+  return g_test_run ();
+}
