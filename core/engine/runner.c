@@ -1,13 +1,17 @@
-/* The runner: a row-streaming implementation of the reference.
+/* The runner: a row-streaming implementation of the reference on the SIMD
+ * kernels of kernels.h.
  *
  * Each worker owns a stripe of output rows.  It walks down its rows keeping
  * small rings of rows per stage: 5 input rows (5x5 conv1), 3 conv1 rows and 3
- * conv2 rows (3x3 convs), each row channel-interleaved with zero columns for
- * the padding.  A stripe recomputes the 2 + 1 + 1 = 4 halo rows above and
- * below it, so stripes are independent and the bytes do not depend on the
- * number of threads.  Buffers belong to the runner and only grow. */
+ * conv2 rows (3x3 convs), each row NHWC (channels innermost, padded to the
+ * kernels' channel stride) with zero columns for the padding, so the three
+ * layers are fused and the intermediate rows stay in L2.  A stripe recomputes
+ * the 2 + 1 + 1 = 4 halo rows above and below it, so stripes are independent
+ * and the bytes do not depend on the number of threads.  Buffers belong to the
+ * runner and only grow; the worker threads live as long as the runner. */
 #include "engine/engine.h"
-#include "engine/requant.h"
+#include "engine/kernels.h"
+#include "engine/espcn-orc.h"
 
 #include <gio/gio.h>
 #include <string.h>
@@ -15,6 +19,7 @@
 #define MAX_THREADS 64
 #define IN_RING 5
 #define HID_RING 3
+#define IN_CS 4      /* conv1 input: R, G, B, 0 */
 
 typedef struct {
   EspcnRunner *r;
@@ -24,16 +29,16 @@ typedef struct {
   guint8 *c1_ring[HID_RING];
   guint8 *c2_ring[HID_RING];
   guint8 *zero;        /* a zero row as wide as the widest padded row */
-  guint8 *c3_row;      /* one conv3 row, [x][3*s*s] */
+  guint8 *c3_row;      /* one conv3 row, [x][out_cs], channels in (i, j, colour) order */
   int in_tag[IN_RING], c1_tag[HID_RING], c2_tag[HID_RING];
 } Stripe;
 
 struct _EspcnRunner {
   EspcnInt8Model *m;
-  const EspcnInt8Layer *l[3];
   int s;
   int n_threads;
-  gint16 *w[3];        /* weights repacked as [out][ky][kx][in] */
+  EspcnKernels kern;
+  EspcnConvPacked pk[3];
   Stripe *stripes;
   gsize cap_width;     /* widest frame the stripe buffers hold */
   GThreadPool *pool;   /* n_threads - 1 workers; the caller runs stripe 0 */
@@ -58,31 +63,42 @@ ring_slot (int row, int n)
   return q < 0 ? q + n : q;
 }
 
-/* One output row of a conv: rows[ky] are the k input rows, each [width + 2p][in_c]
- * with p zero columns each side; dst is [width][out_c]. */
+/* Copies one frame row into [x][R, G, B, 0] (IN_CS bytes per pixel). */
 static void
-conv_row (const EspcnInt8Layer *l, const gint16 *w, const guint8 *const *rows, int width, guint8 *dst)
+unpack_row (const guint8 *src, const EspcnPixelLayout *lay, int width, guint8 *d)
 {
-  int k = l->k, cin = l->in_c, cout = l->out_c;
-  int span = k * cin;  /* one kernel row's taps are contiguous in both weights and input */
-  for (int x = 0; x < width; x++) {
-    for (int oc = 0; oc < cout; oc++) {
-      const gint16 *wo = w + (gsize) oc * k * span;
-      gint32 acc = l->bias[oc];
-      for (int ky = 0; ky < k; ky++) {
-        const guint8 *src = rows[ky] + (gsize) x * cin;
-        const gint16 *wk = wo + ky * span;
-        gint32 sum = 0;
-        for (int t = 0; t < span; t++)
-          sum += wk[t] * (gint32) src[t];
-        acc += sum;
-      }
-      dst[(gsize) x * cout + oc] = (guint8) espcn_requantize (acc, l->multiplier[oc], l->shift[oc], l->out_max);
+  if (lay->bpp == 4 && G_BYTE_ORDER == G_LITTLE_ENDIAN) {
+    /* The four common 4-byte layouts are a byte permutation plus a mask: ORC. */
+    guint32 *d32 = (guint32 *) d;
+    if (lay->r == 0 && lay->g == 1 && lay->b == 2) {
+      espcn_orc_unpack_rgbx (d32, src, width);
+      return;
     }
+    if (lay->r == 2 && lay->g == 1 && lay->b == 0) {
+      espcn_orc_unpack_bgrx (d32, src, width);
+      return;
+    }
+    if (lay->r == 1 && lay->g == 2 && lay->b == 3) {
+      espcn_orc_unpack_xrgb (d32, src, width);
+      return;
+    }
+    if (lay->r == 3 && lay->g == 2 && lay->b == 1) {
+      espcn_orc_unpack_xbgr (d32, src, width);
+      return;
+    }
+  }
+  for (int x = 0; x < width; x++) {
+    const guint8 *px = src + (gsize) x * lay->bpp;
+    d[4 * x] = px[lay->r];
+    d[4 * x + 1] = px[lay->g];
+    d[4 * x + 2] = px[lay->b];
+    d[4 * x + 3] = 0;
   }
 }
 
-/* Input row y as [width + 4][3] (R, G, B), or the zero row outside the frame. */
+/* Input row y as [width + 4][IN_CS], or the zero row outside the frame.  The
+ * left padding was zeroed at allocation and is never written; the right one is
+ * cleared on each fill, since a wider frame may have left data there. */
 static const guint8 *
 get_in (Stripe *st, int y)
 {
@@ -92,17 +108,8 @@ get_in (Stripe *st, int y)
   int slot = ring_slot (y, IN_RING);
   guint8 *row = st->in_ring[slot];
   if (st->in_tag[slot] != y) {
-    const guint8 *src = r->in + (gsize) y * r->in_stride;
-    const EspcnPixelLayout *lay = &r->in_layout;
-    memset (row, 0, 2 * 3);
-    for (int x = 0; x < r->width; x++) {
-      const guint8 *px = src + (gsize) x * lay->bpp;
-      guint8 *d = row + (gsize) (x + 2) * 3;
-      d[0] = px[lay->r];
-      d[1] = px[lay->g];
-      d[2] = px[lay->b];
-    }
-    memset (row + (gsize) (r->width + 2) * 3, 0, 2 * 3);
+    unpack_row (r->in + (gsize) y * r->in_stride, &r->in_layout, r->width, row + 2 * IN_CS);
+    memset (row + (gsize) (r->width + 2) * IN_CS, 0, 2 * IN_CS);
     st->in_tag[slot] = y;
   }
   return row;
@@ -121,10 +128,9 @@ get_c1 (Stripe *st, int y)
     const guint8 *rows[5];
     for (int i = 0; i < 5; i++)
       rows[i] = get_in (st, y - 2 + i);
-    int c = r->l[0]->out_c;
-    memset (row, 0, c);
-    conv_row (r->l[0], r->w[0], rows, r->width, row + c);
-    memset (row + (gsize) (r->width + 1) * c, 0, c);
+    const EspcnConvPacked *p = &r->pk[0];
+    r->kern.conv_row[p->kind](p, rows, r->width, row + p->out_cs);
+    memset (row + (gsize) (r->width + 1) * p->out_cs, 0, p->out_cs);
     st->c1_tag[slot] = y;
   }
   return row;
@@ -142,45 +148,59 @@ get_c2 (Stripe *st, int y)
     const guint8 *rows[3];
     for (int i = 0; i < 3; i++)
       rows[i] = get_c1 (st, y - 1 + i);
-    int c = r->l[1]->out_c;
-    memset (row, 0, c);
-    conv_row (r->l[1], r->w[1], rows, r->width, row + c);
-    memset (row + (gsize) (r->width + 1) * c, 0, c);
+    const EspcnConvPacked *p = &r->pk[1];
+    r->kern.conv_row[p->kind](p, rows, r->width, row + p->out_cs);
+    memset (row + (gsize) (r->width + 1) * p->out_cs, 0, p->out_cs);
     st->c2_tag[slot] = y;
   }
   return row;
+}
+
+/* Pixel shuffle of one conv3 row into output rows y*s .. y*s + s - 1.  conv3's
+ * channels were packed in (i, j, colour) order, so output row i of LR pixel x
+ * reads 3*s consecutive bytes. */
+static void
+shuffle_row (EspcnRunner *r, const guint8 *c3, int y)
+{
+  int s = r->s, cs = r->pk[2].out_cs;
+  const EspcnPixelLayout *lay = &r->out_layout;
+  for (int i = 0; i < s; i++) {
+    guint8 *dst = r->out + ((gsize) y * s + i) * r->out_stride;
+    const guint8 *src = c3 + i * s * 3;
+    if (lay->bpp == 3 && lay->r == 0 && lay->g == 1 && lay->b == 2) {
+      for (int x = 0; x < r->width; x++)
+        memcpy (dst + (gsize) x * s * 3, src + (gsize) x * cs, 3 * s);
+      continue;
+    }
+    int bpp = lay->bpp, ro = lay->r, go = lay->g, bo = lay->b;
+    for (int x = 0; x < r->width; x++) {
+      const guint8 *v = src + (gsize) x * cs;
+      guint8 *px = dst + (gsize) x * s * bpp;
+      for (int j = 0; j < s; j++, px += bpp) {
+        px[ro] = v[3 * j];
+        px[go] = v[3 * j + 1];
+        px[bo] = v[3 * j + 2];
+      }
+    }
+  }
 }
 
 static void
 process_stripe (Stripe *st)
 {
   EspcnRunner *r = st->r;
-  int s = r->s, ss = s * s, c3 = r->l[2]->out_c;
-  const EspcnPixelLayout *lay = &r->out_layout;
-  const int off[3] = { lay->r, lay->g, lay->b };
-
   for (int i = 0; i < IN_RING; i++)
     st->in_tag[i] = G_MININT;
   for (int i = 0; i < HID_RING; i++)
     st->c1_tag[i] = st->c2_tag[i] = G_MININT;
 
+  const EspcnConvPacked *p = &r->pk[2];
   for (int y = st->y0; y < st->y1; y++) {
     const guint8 *rows[3];
     for (int i = 0; i < 3; i++)
       rows[i] = get_c2 (st, y - 1 + i);
-    conv_row (r->l[2], r->w[2], rows, r->width, st->c3_row);
-    /* Pixel shuffle: channel c*s*s + i*s + j goes to (y*s + i, x*s + j), colour c. */
-    for (int i = 0; i < s; i++) {
-      guint8 *dst = r->out + ((gsize) y * s + i) * r->out_stride;
-      for (int x = 0; x < r->width; x++) {
-        const guint8 *v = st->c3_row + (gsize) x * c3;
-        for (int j = 0; j < s; j++) {
-          guint8 *px = dst + ((gsize) x * s + j) * lay->bpp;
-          for (int c = 0; c < 3; c++)
-            px[off[c]] = v[c * ss + i * s + j];
-        }
-      }
-    }
+    r->kern.conv_row[p->kind](p, rows, r->width, st->c3_row);
+    shuffle_row (r, st->c3_row, y);
   }
 }
 
@@ -202,13 +222,15 @@ ensure_capacity (EspcnRunner *r, int width, GError **error)
 {
   if ((gsize) width <= r->cap_width)
     return TRUE;
-  gsize f = r->l[0]->out_c, h = r->l[1]->out_c, c3 = r->l[2]->out_c, w = width;
-  gsize in_row = (w + 4) * 3, c1_row = (w + 2) * f, c2_row = (w + 2) * h;
-  gsize zero_row = MAX (in_row, c1_row);
-  gsize total = IN_RING * in_row + HID_RING * (c1_row + c2_row) + zero_row + w * c3;
+  gsize cs1 = r->pk[0].out_cs, cs2 = r->pk[1].out_cs, cs3 = r->pk[2].out_cs, w = width;
+  /* Every row rounded up to 64 bytes so each starts on a cache line. */
+  gsize in_row = ((w + 4) * IN_CS + 63) / 64 * 64, c1_row = ((w + 2) * cs1 + 63) / 64 * 64;
+  gsize c2_row = ((w + 2) * cs2 + 63) / 64 * 64, c3_row = (w * cs3 + 63) / 64 * 64;
+  gsize zero_row = MAX (in_row, MAX (c1_row, c2_row));
+  gsize total = IN_RING * in_row + HID_RING * (c1_row + c2_row) + zero_row + c3_row;
   for (int t = 0; t < r->n_threads; t++) {
     Stripe *st = &r->stripes[t];
-    guint8 *block = g_try_malloc0 (total);
+    guint8 *block = g_try_malloc0 (total + 64);
     if (block == NULL) {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE,
           "out of memory for the runner's row buffers (%" G_GSIZE_FORMAT " bytes)", total);
@@ -216,7 +238,7 @@ ensure_capacity (EspcnRunner *r, int width, GError **error)
     }
     g_free (st->block);
     st->block = block;
-    guint8 *p = block;
+    guint8 *p = (guint8 *) (((guintptr) block + 63) & ~(guintptr) 63);
     for (int i = 0; i < IN_RING; i++, p += in_row)
       st->in_ring[i] = p;
     for (int i = 0; i < HID_RING; i++, p += c1_row)
@@ -231,8 +253,38 @@ ensure_capacity (EspcnRunner *r, int width, GError **error)
   return TRUE;
 }
 
+/* ESPCN_FORCE_REFERENCE=1 or ESPCN_ISA=c|avx2 override the automatic choice. */
+static gboolean
+isa_from_env (EspcnIsa *isa, GError **error)
+{
+  const char *force = g_getenv ("ESPCN_FORCE_REFERENCE");
+  if (force != NULL && g_strcmp0 (force, "") != 0 && g_strcmp0 (force, "0") != 0) {
+    *isa = ESPCN_ISA_C;
+    return TRUE;
+  }
+  const char *name = g_getenv ("ESPCN_ISA");
+  if (name == NULL || *name == '\0')
+    return TRUE;
+  if (g_ascii_strcasecmp (name, "c") == 0)
+    *isa = ESPCN_ISA_C;
+  else if (g_ascii_strcasecmp (name, "avx2") == 0)
+    *isa = ESPCN_ISA_AVX2;
+  else {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+        "ESPCN_ISA=%s is not one of c, avx2", name);
+    return FALSE;
+  }
+  return TRUE;
+}
+
 EspcnRunner *
 espcn_runner_new (EspcnInt8Model *m, int n_threads, GError **error)
+{
+  return espcn_runner_new_full (m, n_threads, ESPCN_ISA_AUTO, error);
+}
+
+EspcnRunner *
+espcn_runner_new_full (EspcnInt8Model *m, int n_threads, EspcnIsa isa, GError **error)
 {
   g_return_val_if_fail (m != NULL, NULL);
   if (n_threads < 1 || n_threads > MAX_THREADS) {
@@ -240,24 +292,49 @@ espcn_runner_new (EspcnInt8Model *m, int n_threads, GError **error)
         "n_threads %d is outside [1, %d]", n_threads, MAX_THREADS);
     return NULL;
   }
+  if (isa == ESPCN_ISA_AUTO && !isa_from_env (&isa, error))
+    return NULL;
+  EspcnKernelIsa kisa;
+  switch (isa) {
+    case ESPCN_ISA_AUTO:
+      kisa = espcn_kernels_isa_supported (ESPCN_KERNELS_AVX2) ? ESPCN_KERNELS_AVX2 : ESPCN_KERNELS_C;
+      break;
+    case ESPCN_ISA_C:
+      kisa = ESPCN_KERNELS_C;
+      break;
+    case ESPCN_ISA_AVX2:
+      kisa = ESPCN_KERNELS_AVX2;
+      break;
+    default:
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "unknown instruction set %d", (int) isa);
+      return NULL;
+  }
+  if (!espcn_kernels_isa_supported (kisa)) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+        "this build or CPU does not support the requested instruction set (avx2)");
+    return NULL;
+  }
+
   EspcnRunner *r = g_new0 (EspcnRunner, 1);
   r->m = espcn_int8_model_ref (m);
   r->s = espcn_int8_model_get_scale (m);
   r->n_threads = n_threads;
   g_mutex_init (&r->lock);
   g_cond_init (&r->done);
-  for (int i = 0; i < 3; i++) {
-    const EspcnInt8Layer *l = espcn_int8_model_get_layer (m, i);
-    r->l[i] = l;
-    int k = l->k;
-    r->w[i] = g_new (gint16, (gsize) l->out_c * l->in_c * k * k);
-    for (int oc = 0; oc < l->out_c; oc++)
-      for (int ic = 0; ic < l->in_c; ic++)
-        for (int ky = 0; ky < k; ky++)
-          for (int kx = 0; kx < k; kx++)
-            r->w[i][(((gsize) oc * k + ky) * k + kx) * l->in_c + ic] =
-                l->weight[(((gsize) oc * l->in_c + ic) * k + ky) * k + kx];
-  }
+  espcn_kernels_init (&r->kern, kisa);
+
+  /* conv3's channels reordered to (i, j, colour): the pixel shuffle then reads
+   * each output row's bytes of one LR pixel contiguously. */
+  int s = r->s, ss = s * s;
+  g_autofree int *perm = g_new (int, 3 * ss);
+  for (int i = 0; i < s; i++)
+    for (int j = 0; j < s; j++)
+      for (int c = 0; c < 3; c++)
+        perm[(i * s + j) * 3 + c] = c * ss + i * s + j;
+  espcn_conv_pack (&r->pk[0], espcn_int8_model_get_layer (m, 0), IN_CS, NULL, FALSE);
+  espcn_conv_pack (&r->pk[1], espcn_int8_model_get_layer (m, 1), r->pk[0].out_cs, NULL, FALSE);
+  espcn_conv_pack (&r->pk[2], espcn_int8_model_get_layer (m, 2), r->pk[1].out_cs, perm, FALSE);
+
   r->stripes = g_new0 (Stripe, n_threads);
   for (int t = 0; t < n_threads; t++)
     r->stripes[t].r = r;
@@ -269,6 +346,13 @@ espcn_runner_new (EspcnInt8Model *m, int n_threads, GError **error)
     }
   }
   return r;
+}
+
+const char *
+espcn_runner_get_isa_name (const EspcnRunner *r)
+{
+  g_return_val_if_fail (r != NULL, NULL);
+  return r->kern.name;
 }
 
 gboolean
@@ -335,7 +419,7 @@ espcn_runner_free (EspcnRunner *r)
       g_free (r->stripes[t].block);
   g_free (r->stripes);
   for (int i = 0; i < 3; i++)
-    g_free (r->w[i]);
+    espcn_conv_packed_clear (&r->pk[i]);
   g_mutex_clear (&r->lock);
   g_cond_clear (&r->done);
   espcn_int8_model_unref (r->m);

@@ -1,0 +1,286 @@
+/* espcn-bench: frames per second of the INT8 runner (SIMD kernels, threads) and
+ * of the plain C reference, with the share of the machine's measured
+ * multiply-add peak.
+ *
+ *   espcn-bench --model FILE | --random-model SCALE --size WxH [--threads N]
+ *               [--frames N] [--runs N] [--ref-frames N] [--layout rgbx|bgrx|rgb] [--json]
+ *
+ * Each figure is the median over --runs runs.  The peak is one core's rate of
+ * independent vpmaddubsw chains in registers (32 multiply-adds each), times the
+ * threads used; GMAC/s counts the model's multiply-adds per frame. */
+#include "engine/engine.h"
+#include "engine/requant.h"
+#include "util/rng.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+
+__attribute__ ((target ("avx2"))) static double
+maddubs_peak_gmacs (void)
+{
+  __m256i w = _mm256_set1_epi8 (3);
+  __m256i c0 = _mm256_set1_epi8 (1), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0;
+  __m256i c8 = c0, c9 = c0, c10 = c0, c11 = c0;
+  const long n = 20000000;
+  gint64 t0 = g_get_monotonic_time ();
+  for (long i = 0; i < n; i++) {
+    c0 = _mm256_maddubs_epi16 (c0, w);
+    c1 = _mm256_maddubs_epi16 (c1, w);
+    c2 = _mm256_maddubs_epi16 (c2, w);
+    c3 = _mm256_maddubs_epi16 (c3, w);
+    c4 = _mm256_maddubs_epi16 (c4, w);
+    c5 = _mm256_maddubs_epi16 (c5, w);
+    c6 = _mm256_maddubs_epi16 (c6, w);
+    c7 = _mm256_maddubs_epi16 (c7, w);
+    c8 = _mm256_maddubs_epi16 (c8, w);
+    c9 = _mm256_maddubs_epi16 (c9, w);
+    c10 = _mm256_maddubs_epi16 (c10, w);
+    c11 = _mm256_maddubs_epi16 (c11, w);
+    /* Keep the chains in registers and alive. */
+    __asm__ volatile ("" : "+x" (c0), "+x" (c1), "+x" (c2), "+x" (c3), "+x" (c4), "+x" (c5), "+x" (c6),
+        "+x" (c7), "+x" (c8), "+x" (c9), "+x" (c10), "+x" (c11));
+  }
+  gint64 t1 = g_get_monotonic_time ();
+  return (double) n * 12 * 32 / ((t1 - t0) * 1e-6) / 1e9;
+}
+
+static double
+measure_peak (void)
+{
+  __builtin_cpu_init ();
+  if (!__builtin_cpu_supports ("avx2"))
+    return 0.0;
+  double best = 0.0;
+  for (int i = 0; i < 3; i++)
+    best = MAX (best, maddubs_peak_gmacs ());
+  return best;
+}
+#else
+static double
+measure_peak (void)
+{
+  return 0.0;
+}
+#endif
+
+/* A random int8 model with F = 64: weights uniform in [-127, 127], each channel's
+ * bias and multiplier chosen so outputs spread over the grid instead of clamping. */
+static EspcnInt8Model *
+random_model (int scale, guint64 seed, GError **error)
+{
+  EspcnRng rng;
+  espcn_rng_seed (&rng, seed);
+  const int f = 64, out_c[3] = { f, f / 2, 3 * scale * scale }, in_c[3] = { 3, f, f / 2 }, k[3] = { 5, 3, 3 };
+  EspcnInt8Layer l[3];
+  g_autofree gint16 *w[3] = { NULL, NULL, NULL };
+  g_autofree gint32 *b[3] = { NULL, NULL, NULL }, *m[3] = { NULL, NULL, NULL }, *sh[3] = { NULL, NULL, NULL };
+  gint32 in_max = 255;
+  for (int i = 0; i < 3; i++) {
+    gsize per = (gsize) in_c[i] * k[i] * k[i];
+    w[i] = g_new (gint16, per * out_c[i]);
+    b[i] = g_new (gint32, out_c[i]);
+    m[i] = g_new (gint32, out_c[i]);
+    sh[i] = g_new (gint32, out_c[i]);
+    memset (&l[i], 0, sizeof l[i]);
+    l[i].out_c = out_c[i];
+    l[i].in_c = in_c[i];
+    l[i].k = k[i];
+    l[i].weight_dtype = ESPCN_WEIGHT_I8;
+    l[i].out_max = i < 2 ? 127 : 255;
+    for (int c = 0; c < out_c[i]; c++) {
+      gint64 sum = 0, spread = 0;
+      for (gsize j = 0; j < per; j++) {
+        gint16 v = (gint16) ((int) espcn_rng_below (&rng, 255) - 127);
+        w[i][c * per + j] = v;
+        sum += v;
+        spread += ABS (v);
+      }
+      b[i][c] = (gint32) (-sum * in_max / 2);
+      int s;
+      if (!espcn_requant_from_real (l[i].out_max / (spread * in_max / 8.0 + 1.0), &m[i][c], &s, error))
+        return NULL;
+      sh[i][c] = s;
+    }
+    l[i].weight = w[i];
+    l[i].bias = b[i];
+    l[i].multiplier = m[i];
+    l[i].shift = sh[i];
+    in_max = l[i].out_max;
+  }
+  g_autoptr (GHashTable) meta = g_hash_table_new (g_str_hash, g_str_equal);
+  g_hash_table_insert (meta, (gpointer) "method", (gpointer) "random");
+  return espcn_int8_model_new (l, meta, error);
+}
+
+static int
+cmp_double (const void *a, const void *b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+  return x < y ? -1 : x > y;
+}
+
+static double
+median (double *v, int n)
+{
+  qsort (v, n, sizeof *v, cmp_double);
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+typedef struct {
+  EspcnInt8Model *m;
+  EspcnRunner *r;   /* NULL: the reference */
+  const guint8 *in;
+  gsize in_stride;
+  guint8 *out;
+  gsize out_stride;
+  EspcnPixelLayout lay;
+  int w, h;
+} Job;
+
+/* Frames per second of `frames` frames, median of `runs` runs. */
+static double
+measure_fps (const Job *j, int frames, int runs, GError **error)
+{
+  double *fps = g_new (double, runs);
+  for (int run = 0; run < runs; run++) {
+    gint64 t0 = g_get_monotonic_time ();
+    for (int f = 0; f < frames; f++) {
+      gboolean ok = j->r != NULL
+          ? espcn_runner_process (j->r, j->in, j->in_stride, &j->lay, j->w, j->h, j->out, j->out_stride, &j->lay,
+              error)
+          : espcn_engine_process_reference (j->m, j->in, j->in_stride, &j->lay, j->w, j->h, j->out,
+              j->out_stride, &j->lay, error);
+      if (!ok) {
+        g_free (fps);
+        return -1.0;
+      }
+    }
+    fps[run] = frames / ((g_get_monotonic_time () - t0) * 1e-6);
+  }
+  double med = median (fps, runs);
+  g_free (fps);
+  return med;
+}
+
+int
+main (int argc, char **argv)
+{
+  g_autofree char *model_path = NULL, *size = NULL, *layout = NULL;
+  int random_scale = 0, threads = 2, frames = 30, runs = 5, ref_frames = 1, ref_runs = 3;
+  gboolean json = FALSE;
+  GOptionEntry entries[] = {
+    { "model", 0, 0, G_OPTION_ARG_FILENAME, &model_path, "INT8 model file", "FILE" },
+    { "random-model", 0, 0, G_OPTION_ARG_INT, &random_scale, "random int8 model, F=64, this scale", "SCALE" },
+    { "size", 0, 0, G_OPTION_ARG_STRING, &size, "input (LR) frame size", "WxH" },
+    { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "runner threads (default 2)", "N" },
+    { "frames", 0, 0, G_OPTION_ARG_INT, &frames, "frames per run (default 30)", "N" },
+    { "runs", 0, 0, G_OPTION_ARG_INT, &runs, "runs, the median is reported (default 5)", "N" },
+    { "ref-frames", 0, 0, G_OPTION_ARG_INT, &ref_frames, "frames per reference run (default 1, 0: skip)", "N" },
+    { "ref-runs", 0, 0, G_OPTION_ARG_INT, &ref_runs, "reference runs (default 3)", "N" },
+    { "layout", 0, 0, G_OPTION_ARG_STRING, &layout, "pixel layout rgbx (default), bgrx or rgb", "L" },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "print one JSON object", NULL },
+    { NULL, 0, 0, 0, NULL, NULL, NULL }
+  };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GOptionContext) ctx = g_option_context_new ("- benchmark the INT8 ESPCN engine");
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  if (!g_option_context_parse (ctx, &argc, &argv, &error)) {
+    g_printerr ("espcn-bench: %s\n", error->message);
+    return 2;
+  }
+  int w = 0, h = 0;
+  if (size == NULL || sscanf (size, "%dx%d", &w, &h) != 2 || w < 1 || h < 1 || w > 16384 || h > 16384) {
+    g_printerr ("espcn-bench: --size WxH is required (1..16384 each)\n");
+    return 2;
+  }
+  if ((model_path == NULL) == (random_scale == 0) || (random_scale != 0 && (random_scale < 2 || random_scale > 4))) {
+    g_printerr ("espcn-bench: give exactly one of --model FILE or --random-model 2|3|4\n");
+    return 2;
+  }
+  if (frames < 1 || runs < 1 || ref_frames < 0 || ref_runs < 1) {
+    g_printerr ("espcn-bench: --frames, --runs and --ref-runs must be >= 1, --ref-frames >= 0\n");
+    return 2;
+  }
+  EspcnPixelLayout lay = ESPCN_PIXEL_LAYOUT_RGBX;
+  if (layout != NULL && g_ascii_strcasecmp (layout, "bgrx") == 0)
+    lay = ESPCN_PIXEL_LAYOUT_BGRX;
+  else if (layout != NULL && g_ascii_strcasecmp (layout, "rgb") == 0)
+    lay = ESPCN_PIXEL_LAYOUT_RGB;
+  else if (layout != NULL && g_ascii_strcasecmp (layout, "rgbx") != 0) {
+    g_printerr ("espcn-bench: unknown --layout %s\n", layout);
+    return 2;
+  }
+
+  g_autoptr (EspcnInt8Model) m = model_path ? espcn_int8_model_load (model_path, &error)
+                                            : random_model (random_scale, 1, &error);
+  if (m == NULL) {
+    g_printerr ("espcn-bench: %s\n", error->message);
+    return 1;
+  }
+  g_autoptr (EspcnRunner) r = espcn_runner_new (m, threads, &error);
+  if (r == NULL) {
+    g_printerr ("espcn-bench: %s\n", error->message);
+    return 1;
+  }
+  int s = espcn_int8_model_get_scale (m);
+  double macs = 0;
+  for (int i = 0; i < 3; i++) {
+    const EspcnInt8Layer *l = espcn_int8_model_get_layer (m, i);
+    macs += (double) l->out_c * l->in_c * l->k * l->k;
+  }
+  macs *= (double) w * h;
+
+  Job j = { .m = m, .r = r, .lay = lay, .w = w, .h = h };
+  j.in_stride = (gsize) w * lay.bpp;
+  j.out_stride = (gsize) w * s * lay.bpp;
+  g_autofree guint8 *in = g_malloc (j.in_stride * h);
+  g_autofree guint8 *out = g_malloc (j.out_stride * h * s);
+  EspcnRng rng;
+  espcn_rng_seed (&rng, 7);
+  for (gsize i = 0; i < j.in_stride * h; i++)
+    in[i] = (guint8) espcn_rng_below (&rng, 256);
+  j.in = in;
+  j.out = out;
+
+  if (measure_fps (&j, 1, 1, &error) < 0) {  /* warm-up: buffers, threads, caches */
+    g_printerr ("espcn-bench: %s\n", error->message);
+    return 1;
+  }
+  double fps = measure_fps (&j, frames, runs, &error);
+  double ref_fps = 0.0;
+  if (ref_frames > 0) {
+    Job jr = j;
+    jr.r = NULL;
+    ref_fps = measure_fps (&jr, ref_frames, ref_runs, &error);
+  }
+  if (fps < 0 || ref_fps < 0) {
+    g_printerr ("espcn-bench: %s\n", error->message);
+    return 1;
+  }
+  double peak_core = measure_peak ();
+  double gmacs = fps * macs / 1e9;
+  double peak = peak_core * threads;
+  double share = peak > 0 ? gmacs / peak : 0.0;
+
+  if (json) {
+    printf ("{\"fps\": %.3f, \"gmacs\": %.3f, \"peak_share\": %.4f, \"ref_fps\": %.4f, \"peak_gmacs\": %.2f, "
+            "\"threads\": %d, \"isa\": \"%s\", \"width\": %d, \"height\": %d, \"scale\": %d}\n",
+        fps, gmacs, share, ref_fps, peak, threads, espcn_runner_get_isa_name (r), w, h, s);
+  } else {
+    printf ("model: %s, x%d, F=%d; input %dx%d -> %dx%d; %.3f GMAC/frame\n",
+        model_path ? model_path : "random int8", s, espcn_int8_model_get_features (m), w, h, w * s, h * s,
+        macs / 1e9);
+    printf ("runner (%s, %d threads): %.2f frames/s, %.1f GMAC/s (median of %d runs x %d frames)\n",
+        espcn_runner_get_isa_name (r), threads, fps, gmacs, runs, frames);
+    printf ("peak (vpmaddubsw, %.1f GMAC/s per core x %d): %.1f GMAC/s; share %.1f%%\n", peak_core, threads, peak,
+        100 * share);
+    if (ref_frames > 0)
+      printf ("reference (plain C, 1 thread): %.3f frames/s (median of %d runs x %d frames); runner/ref = %.1fx\n",
+          ref_fps, ref_runs, ref_frames, fps / ref_fps);
+  }
+  return 0;
+}
