@@ -120,6 +120,20 @@ export_model (const EspcnFloatModel *model, const char *method, GHashTable *meta
         FAIL ("conv%d weight quantizer: step %g of output channel %d is not a finite positive number", n, s_w, c);
       double acc_step = s_w * s_in;
       double b = floor (model->bias[i][c] / acc_step + 0.5);
+      /* A channel whose learned step collapsed (a dead channel: LSQ can shrink s to
+       * its floor) has a bias far larger than its weights' grid can carry.  Its
+       * weights then contribute nothing measurable, so the channel is re-gridded
+       * with a coarser step (x2 until the bias fits): each weight moves by at most
+       * half of the new step, which is still far below the bias it sits beside. */
+      gsize per = nw / cout;
+      for (int tries = 0; fabs (b) > ESPCN_INT8_BIAS_MAX / 2 && tries < 64; tries++) {
+        s_w *= 2.0;
+        for (gsize j = (gsize) c * per; j < (gsize) (c + 1) * per; j++)
+          own[i].w[j] = (gint16) floor (own[i].w[j] / 2.0 + 0.5);
+        acc_step = s_w * s_in;
+        b = floor (model->bias[i][c] / acc_step + 0.5);
+      }
+      own[i].wscale[c] = (float) s_w;
       if (fabs (b) > ESPCN_INT8_BIAS_MAX)
         FAIL ("conv%d.bias: channel %d, %g / (s_w * s_in = %g) = %g does not fit the bias range +-2^30", n, c,
             (double) model->bias[i][c], acc_step, b);
