@@ -125,11 +125,12 @@ export_model (const EspcnFloatModel *model, const char *method, GHashTable *meta
        * weights then contribute nothing measurable, so the channel is re-gridded
        * with a coarser step (x2 until the bias fits): each weight moves by at most
        * half of the new step, which is still far below the bias it sits beside. */
-      gsize per = nw / cout;
-      for (int tries = 0; fabs (b) > ESPCN_INT8_BIAS_MAX / 2 && tries < 64; tries++) {
-        s_w *= 2.0;
+      if (fabs (b) > ESPCN_INT8_BIAS_MAX / 2 && isfinite (b)) {
+        gsize per = nw / cout;
+        double k = exp2 (ceil (log2 (fabs (b) / (ESPCN_INT8_BIAS_MAX / 2)))); /* one power-of-two re-grid */
+        s_w *= k;
         for (gsize j = (gsize) c * per; j < (gsize) (c + 1) * per; j++)
-          own[i].w[j] = (gint16) floor (own[i].w[j] / 2.0 + 0.5);
+          own[i].w[j] = (gint16) floor (own[i].w[j] / k + 0.5);
         acc_step = s_w * s_in;
         b = floor (model->bias[i][c] / acc_step + 0.5);
       }
