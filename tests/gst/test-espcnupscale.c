@@ -564,6 +564,9 @@ test_model_swap_while_playing (void)
   g_object_set (e, "n-threads", 1, NULL);
   gst_buffer_unref (push_and_check (h, model[2][1], "RGBA", 20, 10, 4));
 
+  /* The queued messages hold the element and the element holds the bus. */
+  gst_element_set_bus (e, NULL);
+  gst_bus_set_flushing (bus, TRUE);
   gst_harness_teardown (h);
   gst_object_unref (bus);
 }
