@@ -9,4 +9,14 @@ else
   meson setup "$builddir"
 fi
 meson compile -C "$builddir"
-meson test -C "$builddir" --print-errorlogs --num-processes 2
+rc=0
+meson test -C "$builddir" --print-errorlogs --num-processes 2 "$@" || rc=$?
+# One plain closing line, counted from meson's own log.
+log="$builddir/meson-logs/testlog.json"
+if [ -f "$log" ]; then
+  passed=$(grep -c '"result": "OK"' "$log" || true)
+  skipped=$(grep -c '"result": "SKIP"' "$log" || true)
+  failed=$(grep -c '"result": "\(FAIL\|TIMEOUT\|ERROR\|UNEXPECTEDPASS\)"' "$log" || true)
+  echo "tests: $passed passed, $failed failed, $skipped skipped"
+fi
+exit $rc
