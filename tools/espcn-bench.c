@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -141,12 +142,23 @@ typedef struct {
   int w, h;
 } Job;
 
-/* Frames per second of `frames` frames, median of `runs` runs. */
 static double
-measure_fps (const Job *j, int frames, int runs, GError **error)
+process_cpu_seconds (void)
 {
-  double *fps = g_new (double, runs);
+  struct timespec t;
+  clock_gettime (CLOCK_PROCESS_CPUTIME_ID, &t);
+  return t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+/* Frames per second of `frames` frames, median of `runs` runs; *cpu_per_frame
+ * (if not NULL) gets the median CPU seconds of all threads per frame, which other
+ * processes competing for the cores do not inflate. */
+static double
+measure_fps (const Job *j, int frames, int runs, double *cpu_per_frame, GError **error)
+{
+  double *fps = g_new (double, runs), *cpu = g_new (double, runs);
   for (int run = 0; run < runs; run++) {
+    double c0 = process_cpu_seconds ();
     gint64 t0 = g_get_monotonic_time ();
     for (int f = 0; f < frames; f++) {
       gboolean ok = j->r != NULL
@@ -156,13 +168,18 @@ measure_fps (const Job *j, int frames, int runs, GError **error)
               j->out_stride, &j->lay, error);
       if (!ok) {
         g_free (fps);
+        g_free (cpu);
         return -1.0;
       }
     }
     fps[run] = frames / ((g_get_monotonic_time () - t0) * 1e-6);
+    cpu[run] = (process_cpu_seconds () - c0) / frames;
   }
   double med = median (fps, runs);
+  if (cpu_per_frame != NULL)
+    *cpu_per_frame = median (cpu, runs);
   g_free (fps);
+  g_free (cpu);
   return med;
 }
 
@@ -215,6 +232,12 @@ main (int argc, char **argv)
     return 2;
   }
 
+  /* Other processes on the machine make every figure worse: say how busy it was. */
+  double load1 = 0.0;
+  g_autofree char *loadavg = NULL;
+  if (g_file_get_contents ("/proc/loadavg", &loadavg, NULL, NULL))
+    load1 = g_ascii_strtod (loadavg, NULL);
+
   g_autoptr (EspcnInt8Model) m = model_path ? espcn_int8_model_load (model_path, &error)
                                             : random_model (random_scale, 1, &error);
   if (m == NULL) {
@@ -246,16 +269,17 @@ main (int argc, char **argv)
   j.in = in;
   j.out = out;
 
-  if (measure_fps (&j, 1, 1, &error) < 0) {  /* warm-up: buffers, threads, caches */
+  if (measure_fps (&j, 1, 1, NULL, &error) < 0) {  /* warm-up: buffers, threads, caches */
     g_printerr ("espcn-bench: %s\n", error->message);
     return 1;
   }
-  double fps = measure_fps (&j, frames, runs, &error);
+  double cpu_frame = 0.0;
+  double fps = measure_fps (&j, frames, runs, &cpu_frame, &error);
   double ref_fps = 0.0;
   if (ref_frames > 0) {
     Job jr = j;
     jr.r = NULL;
-    ref_fps = measure_fps (&jr, ref_frames, ref_runs, &error);
+    ref_fps = measure_fps (&jr, ref_frames, ref_runs, NULL, &error);
   }
   if (fps < 0 || ref_fps < 0) {
     g_printerr ("espcn-bench: %s\n", error->message);
@@ -268,14 +292,17 @@ main (int argc, char **argv)
 
   if (json) {
     printf ("{\"fps\": %.3f, \"gmacs\": %.3f, \"peak_share\": %.4f, \"ref_fps\": %.4f, \"peak_gmacs\": %.2f, "
-            "\"threads\": %d, \"isa\": \"%s\", \"width\": %d, \"height\": %d, \"scale\": %d}\n",
-        fps, gmacs, share, ref_fps, peak, threads, espcn_runner_get_isa_name (r), w, h, s);
+            "\"threads\": %d, \"isa\": \"%s\", \"width\": %d, \"height\": %d, \"scale\": %d, "
+            "\"cpu_ms_per_frame\": %.3f, \"load1\": %.2f}\n",
+        fps, gmacs, share, ref_fps, peak, threads, espcn_runner_get_isa_name (r), w, h, s, cpu_frame * 1e3, load1);
   } else {
     printf ("model: %s, x%d, F=%d; input %dx%d -> %dx%d; %.3f GMAC/frame\n",
         model_path ? model_path : "random int8", s, espcn_int8_model_get_features (m), w, h, w * s, h * s,
         macs / 1e9);
     printf ("runner (%s, %d threads): %.2f frames/s, %.1f GMAC/s (median of %d runs x %d frames)\n",
         espcn_runner_get_isa_name (r), threads, fps, gmacs, runs, frames);
+    printf ("CPU time per frame (all threads): %.2f ms; load average at start %.2f on %d CPUs\n", cpu_frame * 1e3,
+        load1, (int) g_get_num_processors ());
     printf ("peak (vpmaddubsw, %.1f GMAC/s per core x %d): %.1f GMAC/s; share %.1f%%\n", peak_core, threads, peak,
         100 * share);
     if (ref_frames > 0)
