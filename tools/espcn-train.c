@@ -35,7 +35,7 @@ main (int argc, char **argv)
 
   g_autofree char *data = NULL, *out = NULL, *method = NULL, *resume = NULL, *loss = NULL;
   gint64 seed = 42, stop_after = 0;
-  gboolean bench = FALSE, no_progress = FALSE, quiet = FALSE, no_export = FALSE;
+  gboolean bench = FALSE, no_progress = FALSE, quiet = FALSE, no_export = FALSE, lsq_linear = FALSE;
   int bits = 8;
   GOptionEntry entries[] = {
     { "data", 0, 0, G_OPTION_ARG_FILENAME, &data, "Training data: a Food-101 tree (images/, meta/train.txt, meta/test.txt) or a folder of PNG/JPEG images", "DIR" },
@@ -54,6 +54,7 @@ main (int argc, char **argv)
     { "seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Seed for initialisation, image choice, order and crops [42]", "N" },
     { "threads", 0, 0, G_OPTION_ARG_INT, &cfg.threads, "Threads, 0 = all cores [0]", "N" },
     { "bits", 0, 0, G_OPTION_ARG_INT, &bits, "Quantization bits: only 8 is supported [8]", "B" },
+    { "lsq-linear-steps", 0, 0, G_OPTION_ARG_NONE, &lsq_linear, "Train LSQ step sizes on s itself, as the reference experiment (collapses with Adam at 10x lr); default: in log space", NULL },
     { "resume", 0, 0, G_OPTION_ARG_FILENAME, &resume, "Continue from this checkpoint (same options as the run that wrote it)", "CKPT" },
     { "stop-after", 0, 0, G_OPTION_ARG_INT64, &stop_after, "Stop with a checkpoint after this many steps, as an interruption would (for resume tests)", "STEPS" },
     { "no-export", 0, 0, G_OPTION_ARG_NONE, &no_export, "Do not write the INT8 model after a quantized run", NULL },
@@ -72,6 +73,7 @@ main (int argc, char **argv)
   g_autoptr (GError) error = NULL;
   if (!g_option_context_parse (ctx, &argc, &argv, &error))
     return fail (NULL, error);
+  cfg.lsq_log_steps = !lsq_linear;
   if (argc > 1) {
     fprintf (stderr, "espcn-train: unexpected argument '%s' (see --help)\n", argv[1]);
     return 1;

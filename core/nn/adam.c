@@ -6,6 +6,8 @@ typedef struct {
   EspcnParamRef ref;
   float lr_mult;
   float weight_decay;
+  guint group;
+  gboolean log_space; /* the moments and the step are those of log p (p > 0) */
   float *m, *v;
 } AdamTensor;
 
@@ -45,11 +47,22 @@ guint
 espcn_adam_add_group (EspcnAdam *a, const EspcnParamRef *refs, guint n_refs, float lr_mult, float weight_decay)
 {
   for (guint i = 0; i < n_refs; i++) {
-    AdamTensor t = { refs[i], lr_mult, weight_decay, g_new0 (float, MAX (refs[i].n, 1)),
+    AdamTensor t = { refs[i], lr_mult, weight_decay, a->n_groups, FALSE, g_new0 (float, MAX (refs[i].n, 1)),
                      g_new0 (float, MAX (refs[i].n, 1)) };
     g_array_append_val (a->tensors, t);
   }
   return a->n_groups++;
+}
+
+void
+espcn_adam_set_log_space (EspcnAdam *a, guint group, gboolean log_space)
+{
+  g_return_if_fail (group < a->n_groups);
+  for (guint i = 0; i < a->tensors->len; i++) {
+    AdamTensor *t = &g_array_index (a->tensors, AdamTensor, i);
+    if (t->group == group)
+      t->log_space = log_space;
+  }
 }
 
 void
@@ -68,10 +81,17 @@ espcn_adam_step (EspcnAdam *a, float base_lr)
     float *p = t->ref.param, *g = t->ref.grad, *m = t->m, *v = t->v;
     for (size_t j = 0; j < t->ref.n; j++) {
       float gj = g[j] + wd * p[j];
+      /* log space: theta = log p, dL/dtheta = p dL/dp, p = exp(theta) stays positive */
+      const gboolean lg = t->log_space && p[j] > 0.0f;
+      if (lg)
+        gj *= p[j];
       m[j] = b1 * m[j] + (1.0f - b1) * gj;
       v[j] = b2 * v[j] + (1.0f - b2) * gj * gj;
       float denom = sqrtf (v[j]) / bc2_sqrt + a->eps;
-      p[j] -= step_size * m[j] / denom;
+      if (lg)
+        p[j] *= expf (-step_size * m[j] / denom);
+      else
+        p[j] -= step_size * m[j] / denom;
     }
   }
 }

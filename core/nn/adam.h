@@ -31,6 +31,13 @@ void espcn_adam_free (EspcnAdam *adam);
  * base_lr * lr_mult; weight_decay is PyTorch's Adam weight_decay.  Returns the group index. */
 guint espcn_adam_add_group (EspcnAdam *adam, const EspcnParamRef *refs, guint n_refs, float lr_mult, float weight_decay);
 
+/* Train the tensors of `group` in log space (default FALSE): Adam runs on
+ * theta = log p with dL/dtheta = p dL/dp and p = exp(theta) after the step, so every
+ * update is relative to p's own size and p stays positive.  For positive scale
+ * parameters (LSQ step sizes) whose magnitudes differ by orders of magnitude from
+ * the rest of their group.  A value that is not positive is updated as usual. */
+void espcn_adam_set_log_space (EspcnAdam *adam, guint group, gboolean log_space);
+
 /* One step for every group with learning rate base_lr * lr_mult:
  *   t += 1; g = grad + wd * p; m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2;
  *   p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps). */

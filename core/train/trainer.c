@@ -40,6 +40,7 @@ espcn_train_config_init (EspcnTrainConfig *cfg)
   cfg->num_val = ESPCN_DATASET_DEFAULT_NUM_VAL;
   cfg->lr = 1e-3;
   cfg->quant_lr_mult = 10.0;
+  cfg->lsq_log_steps = TRUE;
   cfg->weight_decay = 1e-4;
   cfg->clip_norm = 1.0;
   cfg->seed = 42;
@@ -345,6 +346,8 @@ resume_options (const EspcnTrainConfig *cfg)
   g_hash_table_insert (h, "patch", g_strdup_printf ("%d", cfg->patch));
   g_hash_table_insert (h, "lr", g_strdup_printf ("%.9g", cfg->lr));
   g_hash_table_insert (h, "loss", g_strdup (espcn_loss_name (cfg->loss)));
+  if (g_strcmp0 (cfg->method, "lsq") == 0)
+    g_hash_table_insert (h, "lsq_steps", g_strdup (cfg->lsq_log_steps ? "log" : "linear"));
   g_hash_table_insert (h, "num_train", g_strdup_printf ("%d", cfg->num_train));
   g_hash_table_insert (h, "num_val", g_strdup_printf ("%d", cfg->num_val));
   return h;
@@ -451,8 +454,11 @@ espcn_train_run (const EspcnTrainConfig *cfg, EspcnDataset *dataset, EspcnTrainR
       refs[n_all++] = (EspcnParamRef) { espcn_quant_slot_name (i), q[i]->params, q[i]->grads, q[i]->n_params };
   adam = espcn_adam_new (ESPCN_ADAM_BETA1, ESPCN_ADAM_BETA2, ESPCN_ADAM_EPS);
   espcn_adam_add_group (adam, refs, n_model, 1.0f, (float) cfg->weight_decay);
-  if (n_all > n_model)
-    espcn_adam_add_group (adam, refs + n_model, n_all - n_model, (float) cfg->quant_lr_mult, 0.0f);
+  if (n_all > n_model) {
+    guint group = espcn_adam_add_group (adam, refs + n_model, n_all - n_model, (float) cfg->quant_lr_mult, 0.0f);
+    if (g_strcmp0 (cfg->method, "lsq") == 0 && cfg->lsq_log_steps)
+      espcn_adam_set_log_space (adam, group, TRUE);
+  }
 
   double bic[3];
   if (!val_set_build (dataset, cfg->scale, &val, bic, error))

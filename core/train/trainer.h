@@ -31,6 +31,13 @@ typedef struct {
   int threads;           /* 0 = all cores */
   double lr;
   double quant_lr_mult;  /* 10 */
+  /* LSQ step sizes train in log space in their Adam group (TRUE, the default), or
+   * on s itself as in the reference experiment (FALSE).  The reference collapses:
+   * Adam's first updates are about quant_lr_mult * lr = 1e-2 in absolute terms, while
+   * the weight step sizes are 1e-3 .. 1e-2, so some go negative in one step (clamped
+   * to 1e-8: their channels quantize to 0).  In log space each update is relative,
+   * about 1% per step at lr 1e-3; the LSQ forward and gradient are unchanged. */
+  gboolean lsq_log_steps;
   double weight_decay;   /* 1e-4 */
   double clip_norm;      /* 1.0 */
   guint64 seed;

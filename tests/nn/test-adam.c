@@ -106,12 +106,41 @@ test_clip_grad_norm_scales_only_above_max (void)
   g_assert_cmpfloat (c[1], ==, 0.4f);
 }
 
+/* A log-space group is Adam on theta = log p: hand-computed in double, and a small
+ * positive scale (an LSQ step size of 1e-3 at 10x lr 1e-3) stays positive where the
+ * plain update would take it below zero in one step. */
+static void
+test_adam_log_space_is_adam_on_log (void)
+{
+  float s[1] = { 1e-3f }, gs[1], r[1] = { 1e-3f }, gr[1];
+  EspcnParamRef log_ref = { "s", s, gs, 1 }, lin_ref = { "r", r, gr, 1 };
+  g_autoptr (EspcnAdam) adam = espcn_adam_new (0.9f, 0.999f, 1e-8f);
+  guint g0 = espcn_adam_add_group (adam, &log_ref, 1, 10.0f, 0.0f);
+  espcn_adam_add_group (adam, &lin_ref, 1, 10.0f, 0.0f);
+  espcn_adam_set_log_space (adam, g0, TRUE);
+  double theta = log (1e-3), m = 0, v = 0, lr = 1e-3;
+  double grads[3] = { 0.5, 0.2, -0.1 };
+  for (int t = 1; t <= 3; t++) {
+    gs[0] = gr[0] = (float) grads[t - 1];
+    double gt = grads[t - 1] * exp (theta);
+    espcn_adam_step (adam, (float) lr);
+    m = 0.9 * m + 0.1 * gt;
+    v = 0.999 * v + 0.001 * gt * gt;
+    theta -= 10 * lr / (1 - pow (0.9, t)) * m / (sqrt (v) / sqrt (1 - pow (0.999, t)) + 1e-8);
+    g_assert_cmpfloat_with_epsilon (s[0], exp (theta), 1e-6 * exp (theta));
+    g_assert_cmpfloat (s[0], >, 0.0f);
+    if (t == 1)
+      g_assert_cmpfloat (r[0], <, 0.0f); /* 1e-3 - 1e-2 */
+  }
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/nn/adam/two-steps-match-hand-computation", test_adam_two_steps_match_hand_computation);
   g_test_add_func ("/nn/adam/state-restore-resumes-exactly", test_adam_state_restore_resumes_exactly);
+  g_test_add_func ("/nn/adam/log-space-is-adam-on-log", test_adam_log_space_is_adam_on_log);
   g_test_add_func ("/nn/adam/cosine-schedule-values", test_cosine_schedule_values);
   g_test_add_func ("/nn/adam/clip-grad-norm-scales-only-above-max", test_clip_grad_norm_scales_only_above_max);
   return g_test_run ();
