@@ -52,6 +52,7 @@ main (int argc, char **argv)
     { "num-train", 0, 0, G_OPTION_ARG_INT, &cfg.num_train, "Training images drawn from the train split [200]", "N" },
     { "num-val", 0, 0, G_OPTION_ARG_INT, &cfg.num_val, "Validation images drawn from the validation split [50]", "N" },
     { "seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Seed for initialisation, image choice, order and crops [42]", "N" },
+    { "val-every", 0, 0, G_OPTION_ARG_INT, &cfg.val_every, "Validate every N epochs and after the last [1]", "N" },
     { "threads", 0, 0, G_OPTION_ARG_INT, &cfg.threads, "Threads, 0 = all cores [0]", "N" },
     { "bits", 0, 0, G_OPTION_ARG_INT, &bits, "Quantization bits: only 8 is supported [8]", "B" },
     { "lsq-linear-steps", 0, 0, G_OPTION_ARG_NONE, &lsq_linear, "Train LSQ step sizes on s itself, as the reference experiment (collapses with Adam at 10x lr); default: in log space", NULL },

@@ -46,6 +46,7 @@ espcn_train_config_init (EspcnTrainConfig *cfg)
   cfg->seed = 42;
   cfg->loss = ESPCN_LOSS_L1;
   cfg->calib_batches = 8;
+  cfg->val_every = 1;
   cfg->export_int8 = TRUE;
 }
 
@@ -106,6 +107,8 @@ espcn_train_config_validate (const EspcnTrainConfig *cfg, GError **error)
     BAD ("learning rate %g must be in (0, 10)", cfg->lr);
   if (cfg->threads < 0)
     BAD ("threads %d must be 0 (all cores) or more", cfg->threads);
+  if (cfg->val_every < 1)
+    BAD ("--val-every must be at least 1");
   if (cfg->calib_batches < 1)
     BAD ("calibration batches must be at least 1");
   return TRUE;
@@ -262,6 +265,16 @@ validate (EspcnFloatModel *model, EspcnQuantizer *const q[ESPCN_N_QUANT_SLOTS], 
 
 /* ---- metrics history ---- */
 
+/* Epochs without validation (--val-every) have no metrics: null, not NaN. */
+static void
+add_metric (JsonBuilder *b, double v)
+{
+  if (isfinite (v))
+    json_builder_add_double_value (b, v);
+  else
+    json_builder_add_null_value (b);
+}
+
 static gboolean
 write_history (const EspcnTrainConfig *cfg, const EspcnTrainResult *res, const char *path, GError **error)
 {
@@ -303,11 +316,11 @@ write_history (const EspcnTrainConfig *cfg, const EspcnTrainResult *res, const c
     json_builder_set_member_name (b, "train_loss");
     json_builder_add_double_value (b, m->train_loss);
     json_builder_set_member_name (b, "val_psnr_y");
-    json_builder_add_double_value (b, m->val_psnr_y);
+    add_metric (b, m->val_psnr_y);
     json_builder_set_member_name (b, "val_psnr_rgb");
-    json_builder_add_double_value (b, m->val_psnr_rgb);
+    add_metric (b, m->val_psnr_rgb);
     json_builder_set_member_name (b, "val_ssim");
-    json_builder_add_double_value (b, m->val_ssim);
+    add_metric (b, m->val_ssim);
     json_builder_set_member_name (b, "seconds");
     json_builder_add_double_value (b, m->seconds);
     json_builder_end_object (b);
@@ -486,9 +499,9 @@ espcn_train_run (const EspcnTrainConfig *cfg, EspcnDataset *dataset, EspcnTrainR
         if (m.epoch < 1 || m.epoch > pos.epoch)
           continue;
         m.train_loss = json_object_get_double_member_with_default (e, "train_loss", 0);
-        m.val_psnr_y = json_object_get_double_member_with_default (e, "val_psnr_y", 0);
-        m.val_psnr_rgb = json_object_get_double_member_with_default (e, "val_psnr_rgb", 0);
-        m.val_ssim = json_object_get_double_member_with_default (e, "val_ssim", 0);
+        m.val_psnr_y = json_object_get_double_member_with_default (e, "val_psnr_y", NAN);
+        m.val_psnr_rgb = json_object_get_double_member_with_default (e, "val_psnr_rgb", NAN);
+        m.val_ssim = json_object_get_double_member_with_default (e, "val_ssim", NAN);
         m.seconds = json_object_get_double_member_with_default (e, "seconds", 0);
         g_array_append_val (res->history, m);
       }
@@ -615,15 +628,20 @@ espcn_train_run (const EspcnTrainConfig *cfg, EspcnDataset *dataset, EspcnTrainR
     if (cfg->progress && !cfg->quiet)
       fprintf (stderr, "\r\033[K");
 
-    double v[3];
-    validate (model, q, &val, cfg->scale, v);
+    double v[3] = { NAN, NAN, NAN };
+    gboolean do_val = (epoch + 1) % cfg->val_every == 0 || epoch + 1 == cfg->epochs;
+    if (do_val) {
+      validate (model, q, &val, cfg->scale, v);
+      res->final_psnr_y = v[0];
+      res->final_psnr_rgb = v[1];
+      res->final_ssim = v[2];
+    }
     EspcnEpochMetrics m = { epoch + 1, loss_sum / MAX (loss_n, 1), v[0], v[1], v[2],
       (g_get_monotonic_time () - t_epoch) / 1e6 };
     g_array_append_val (res->history, m);
-    res->final_psnr_y = v[0];
-    res->final_psnr_rgb = v[1];
-    res->final_ssim = v[2];
-    if (!cfg->quiet)
+    if (!cfg->quiet && !do_val)
+      printf ("%s epoch %d/%d  loss %.5f  %.1f s\n", cfg->method, epoch + 1, cfg->epochs, m.train_loss, m.seconds);
+    else if (!cfg->quiet)
       printf ("%s epoch %d/%d  loss %.5f  val Y-PSNR %.3f dB (bicubic %.3f)  RGB %.3f  SSIM %.4f  %.1f s\n", cfg->method,
           epoch + 1, cfg->epochs, m.train_loss, v[0], res->bicubic_psnr_y, v[1], v[2], m.seconds);
     fflush (stdout);
