@@ -33,7 +33,7 @@ main (int argc, char **argv)
   EspcnTrainConfig cfg;
   espcn_train_config_init (&cfg);
 
-  g_autofree char *data = NULL, *out = NULL, *method = NULL, *resume = NULL, *loss = NULL;
+  g_autofree char *data = NULL, *out = NULL, *method = NULL, *resume = NULL, *init = NULL, *loss = NULL;
   gint64 seed = 42, stop_after = 0;
   gboolean bench = FALSE, no_progress = FALSE, quiet = FALSE, no_export = FALSE, lsq_linear = FALSE;
   int bits = 8;
@@ -57,6 +57,7 @@ main (int argc, char **argv)
     { "bits", 0, 0, G_OPTION_ARG_INT, &bits, "Quantization bits: only 8 is supported [8]", "B" },
     { "lsq-linear-steps", 0, 0, G_OPTION_ARG_NONE, &lsq_linear, "Train LSQ step sizes on s itself, as the reference experiment (collapses with Adam at 10x lr); default: in log space", NULL },
     { "resume", 0, 0, G_OPTION_ARG_FILENAME, &resume, "Continue from this checkpoint (same options as the run that wrote it)", "CKPT" },
+    { "init", 0, 0, G_OPTION_ARG_FILENAME, &init, "Start from the weights of this checkpoint (e.g. QAT fine-tuned from a trained float model; use --warmup 0)", "CKPT" },
     { "stop-after", 0, 0, G_OPTION_ARG_INT64, &stop_after, "Stop with a checkpoint after this many steps, as an interruption would (for resume tests)", "STEPS" },
     { "no-export", 0, 0, G_OPTION_ARG_NONE, &no_export, "Do not write the INT8 model after a quantized run", NULL },
     { "no-progress", 0, 0, G_OPTION_ARG_NONE, &no_progress, "Plain lines even on a terminal", NULL },
@@ -110,6 +111,7 @@ main (int argc, char **argv)
   cfg.data_dir = g_strdup (data);
   cfg.out_dir = g_strdup (out);
   cfg.resume = g_strdup (resume);
+  cfg.init = g_strdup (init);
 
   struct sigaction sa = { 0 };
   sa.sa_handler = on_signal;

@@ -199,6 +199,33 @@ espcn_checkpoint_load (const char *path, EspcnFloatModel *model, EspcnAdam *adam
   return TRUE;
 }
 
+gboolean
+espcn_checkpoint_load_weights (const char *path, EspcnFloatModel *model, GError **error)
+{
+  g_autoptr (EspcnSafetensors) st = espcn_safetensors_load_file (path, error);
+  if (st == NULL)
+    return FALSE;
+  if (g_strcmp0 (espcn_safetensors_get_metadata (st, "format"), ESPCN_CHECKPOINT_FORMAT) != 0) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "%s is not an espcn float training checkpoint", path);
+    return FALSE;
+  }
+  gint64 scale, features;
+  if (!meta_int (st, path, "scale", 2, 4, &scale, error) || !meta_int (st, path, "features", 2, 4096, &features, error))
+    return FALSE;
+  if (scale != model->config.scale || features != model->config.features) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+        "%s is a x%d model with %d features, this run is x%d with %d features", path, (int) scale, (int) features,
+        model->config.scale, model->config.features);
+    return FALSE;
+  }
+  EspcnParamRef refs[ESPCN_FLOAT_MODEL_N_PARAMS];
+  guint n_refs = espcn_float_model_params (model, refs);
+  for (guint i = 0; i < n_refs; i++)
+    if (!restore_f32 (st, path, refs[i].name, refs[i].param, refs[i].n, error))
+      return FALSE;
+  return TRUE;
+}
+
 char *
 espcn_checkpoint_get_metadata (const char *path, const char *key, GError **error)
 {

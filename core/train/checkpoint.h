@@ -45,6 +45,10 @@ gboolean espcn_checkpoint_load (const char *path, EspcnFloatModel *model, EspcnA
                                 EspcnQuantizer *const quant[ESPCN_N_QUANT_SLOTS],
                                 GHashTable *options, EspcnTrainPosition *pos, GError **error);
 
+/* Copies only the weights and biases of a checkpoint (float or quantized run) into
+ * a model of the same scale and features: the start of a fine-tuning run. */
+gboolean espcn_checkpoint_load_weights (const char *path, EspcnFloatModel *model, GError **error);
+
 /* Reads just the metadata value `key` of a checkpoint (NULL with error if absent). */
 char *espcn_checkpoint_get_metadata (const char *path, const char *key, GError **error);
 

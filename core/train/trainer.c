@@ -57,6 +57,7 @@ espcn_train_config_clear (EspcnTrainConfig *cfg)
   g_clear_pointer (&cfg->out_dir, g_free);
   g_clear_pointer (&cfg->method, g_free);
   g_clear_pointer (&cfg->resume, g_free);
+  g_clear_pointer (&cfg->init, g_free);
 }
 
 void
@@ -363,6 +364,7 @@ resume_options (const EspcnTrainConfig *cfg)
     g_hash_table_insert (h, "lsq_steps", g_strdup (cfg->lsq_log_steps ? "log" : "linear"));
   g_hash_table_insert (h, "num_train", g_strdup_printf ("%d", cfg->num_train));
   g_hash_table_insert (h, "num_val", g_strdup_printf ("%d", cfg->num_val));
+  g_hash_table_insert (h, "init", g_strdup (cfg->init ? cfg->init : ""));
   return h;
 }
 
@@ -481,6 +483,11 @@ espcn_train_run (const EspcnTrainConfig *cfg, EspcnDataset *dataset, EspcnTrainR
   res->bicubic_ssim = bic[2];
 
   EspcnTrainPosition pos = { 0, 0, FALSE };
+  if (cfg->init != NULL && cfg->resume == NULL && !espcn_checkpoint_load_weights (cfg->init, model, error))
+    goto out;
+  if (cfg->init != NULL && !cfg->quiet)
+    printf ("starting from the weights of %s\n", cfg->init);
+
   if (cfg->resume != NULL) {
     if (!espcn_checkpoint_load (cfg->resume, model, adam, q, options, &pos, error))
       goto out;
@@ -689,9 +696,10 @@ espcn_train_run (const EspcnTrainConfig *cfg, EspcnDataset *dataset, EspcnTrainR
     g_hash_table_insert (meta, g_strdup ("val_psnr_y"), g_strdup_printf ("%.3f", res->final_psnr_y));
     g_hash_table_insert (meta, g_strdup ("recipe"),
         g_strdup_printf ("espcn-train --method %s --scale %d --epochs %d --warmup %d --batch %d --patch %d --lr %g "
-                         "--num-train %d --num-val %d --seed %" G_GUINT64_FORMAT " --loss %s",
+                         "--num-train %d --num-val %d --seed %" G_GUINT64_FORMAT " --loss %s%s%s",
             cfg->method, cfg->scale, cfg->epochs, cfg->warmup_epochs, cfg->batch, cfg->patch, cfg->lr, cfg->num_train,
-            cfg->num_val, cfg->seed, espcn_loss_name (cfg->loss)));
+            cfg->num_val, cfg->seed, espcn_loss_name (cfg->loss), cfg->init ? " --init " : "",
+            cfg->init ? cfg->init : ""));
     if (!espcn_export_int8 (model, cfg->method, meta, int8_path, error))
       goto out;
     res->int8_path = g_steal_pointer (&int8_path);

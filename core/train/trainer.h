@@ -20,6 +20,7 @@ typedef struct {
   char *out_dir;
   char *method;          /* "none" or a quantization method */
   char *resume;          /* checkpoint to continue from, or NULL */
+  char *init;            /* start from this checkpoint's weights (fresh optimizer), or NULL */
   int scale;             /* 2, 3, 4 */
   int features;          /* F */
   int epochs;

@@ -300,6 +300,43 @@ test_method_improves_and_exports (gconstpointer method)
   espcn_train_config_clear (&cfg);
 }
 
+/* QAT fine-tuned from a trained float model (--init, no warm-up) starts where the
+ * float model ended instead of from scratch. */
+static void
+test_init_starts_from_trained_weights (void)
+{
+  g_autofree char *tmp = g_dir_make_tmp ("espcn-train-XXXXXX", NULL);
+  EspcnTrainConfig cfg;
+  EspcnTrainResult res;
+  g_autoptr (GError) error = NULL;
+  tiny_config (&cfg, "none", tmp);
+  cfg.epochs = 20;
+  g_assert_true (espcn_train_run (&cfg, NULL, &res, &error));
+  double float_psnr = res.final_psnr_y;
+  g_autofree char *ckpt = g_strdup (res.checkpoint_path);
+  espcn_train_result_clear (&res);
+  espcn_train_config_clear (&cfg);
+
+  tiny_config (&cfg, "ste", tmp);
+  cfg.init = g_strdup (ckpt);
+  cfg.warmup_epochs = 0;
+  cfg.epochs = 1;
+  cfg.lr = 1e-4;
+  g_assert_true (espcn_train_run (&cfg, NULL, &res, &error));
+  g_assert_no_error (error);
+  g_test_message ("float %.3f dB; STE after one fine-tuning epoch from it %.3f dB", float_psnr, res.final_psnr_y);
+  g_assert_cmpfloat (res.final_psnr_y, >, float_psnr - 1.0);
+  espcn_train_result_clear (&res);
+
+  /* A checkpoint of another scale is refused with a message. */
+  cfg.scale = 3;
+  cfg.patch = 33;
+  g_assert_false (espcn_train_run (&cfg, NULL, &res, &error));
+  g_assert_nonnull (strstr (error->message, "x2 model"));
+  espcn_train_result_clear (&res);
+  espcn_train_config_clear (&cfg);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -316,6 +353,7 @@ main (int argc, char **argv)
   g_test_add_data_func ("/train/resume-equals-uninterrupted/ste", "ste", test_resume_equals_uninterrupted);
   g_test_add_func ("/train/resume-refuses-other-options", test_resume_refuses_other_options);
   g_test_add_func ("/train/float-training-learns", test_float_training_learns);
+  g_test_add_func ("/train/init-starts-from-trained-weights", test_init_starts_from_trained_weights);
   const char *const *m = espcn_quant_methods ();
   for (int i = 0; m[i] != NULL; i++) {
     g_autofree char *name = g_strdup_printf ("/train/method-improves-and-exports/%s", m[i]);
