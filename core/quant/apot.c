@@ -1,21 +1,28 @@
 /* APoT: Additive Powers-of-Two quantization (Li, Dong, Wang, ICLR 2020).
  *
  * Weights (per layer; docs/integer-grid.md, "APoT and DoReFa level sets"):
- *   mu, sigma = mean and sqrt(var + eps) of the whole layer (biased variance)
- *   w_n   = (w - mu) / sigma                                (weight normalisation)
+ *   sigma = sqrt(var(w) + eps) of the whole layer (biased variance, about the mean)
+ *   w_n   = w / sigma                                       (weight normalisation, no centring)
  *   w_hat = alpha Pi(clip(w_n / alpha, -1, 1))              (reparameterised clipping)
  *   y     = sigma w_hat
  * Pi projects onto the nearest of 255 signed levels +-L/1920, L in the 128-level
- * additive set below; ties go to the larger magnitude.  The final factor sigma is
- * our adaptation: in the paper's ResNets a batch norm after each conv absorbs the
- * weights' scale, ESPCN has none, so the normalised weights are scaled back (the
- * mean is dropped, as in the paper, because adding it would leave the grid).
+ * additive set below; ties go to the larger magnitude.
+ * Deviations from the paper, both because ESPCN has no batch norm after its convs
+ * (in the paper's ResNets one absorbs the weights' scale and offset):
+ *  - the final factor sigma: the normalised weights are scaled back;
+ *  - the paper's normalisation (w - mu) / sigma subtracts the layer mean, which its
+ *    batch norm compensates; here nothing would, and conv3's mean carries the
+ *    image brightness (subtracting it took a warmed-up model from 16.1 to 9.4 dB
+ *    on a batch with conv3's weight quantizer alone), while adding mu back would
+ *    leave the integer grid.  So the weights are divided by sigma, not centred.
  * Integers: w_int = +-L (|w_int| <= 1920), scale[c] = sigma alpha / 1920.
  * Gradients: the paper's, d w_hat / d alpha = sign(w_n) where |w_n| > alpha, else
- * Pi(w_n/alpha) - w_n/alpha; d w_hat / d w_n = 1 inside, 0 outside; then exactly
- * through the normalisation and through the factor sigma.
+ * Pi(w_n/alpha) - w_n/alpha; d w_hat / d w_n = 1 inside, 0 outside (straight
+ * through Pi); then exactly through w / sigma with sigma = std(w), and through the
+ * factor sigma:
+ *   dL/dw_j = [inside_j] dy_j + (w_j - mu) / (n sigma) sum_i dy_i (w_hat_i - [inside_i] w_n_i).
  *
- * Activations: k = 1, i.e. uniform: y = alpha Pi(clip(x / alpha, 0, 1)) with Pi the
+  * Activations: k = 1, i.e. uniform: y = alpha Pi(clip(x / alpha, 0, 1)) with Pi the
  * nearest of {0, 1/qmax, ..., 1} (round half up), computed as
  * clamp(round_half_up(x / s), 0, qmax) s with s = alpha / qmax.  Gradients: dx = dy
  * for 0 < x < alpha; d/d alpha = 1 where x >= alpha, Pi(x/alpha) - x/alpha inside.
@@ -123,7 +130,7 @@ apot_weight_mse (const ApotTables *t, const float *x, size_t n, ApotNorm nm, flo
   float inv_alpha = 1.0f / alpha;
   float step = alpha / (float) APOT_L_MAX;
   for (size_t i = 0; i < n; i++) {
-    float wn = (x[i] - nm.mu) / nm.sigma;
+    float wn = x[i] / nm.sigma;
     float d = wn - (float) apot_project (t, wn, inv_alpha) * step;
     e += (double) d * d;
   }
@@ -140,7 +147,7 @@ apot_weight_init (EspcnQuantizer *q, const float *x, size_t n)
   ApotNorm nm = apot_norm (x, n);
   float m = 0.0f;
   for (size_t i = 0; i < n; i++)
-    m = fmaxf (m, fabsf ((x[i] - nm.mu) / nm.sigma));
+    m = fmaxf (m, fabsf (x[i] / nm.sigma));
   float best_alpha = 3.0f;
   if (m > 0.0f) {
     double best = INFINITY;
@@ -168,7 +175,7 @@ apot_weight_forward (EspcnQuantizer *q, const float *x, float *y, size_t n)
   float inv_alpha = 1.0f / alpha;
   float scale = nm.sigma * alpha / (float) APOT_L_MAX;
   for (size_t i = 0; i < n; i++)
-    y[i] = (float) apot_project (t, (x[i] - nm.mu) / nm.sigma, inv_alpha) * scale;
+    y[i] = (float) apot_project (t, x[i] / nm.sigma, inv_alpha) * scale;
 }
 
 static void
@@ -181,33 +188,26 @@ apot_weight_backward (EspcnQuantizer *q, const float *x, const float *dy, float 
   float alpha = apot_alpha (q);
   float inv_alpha = 1.0f / alpha;
   float step = alpha / (float) APOT_L_MAX;
-  /* g_i = dL/dw_n_i = dy_i sigma inside the clip range, 0 outside.  With
-   * w_hat_i the quantized normalised weight and y_i = sigma w_hat_i:
-   * dL/dw_j = (g_j - mean(g) - w_n_j mean(g w_n)) / sigma + w_n_j mean(dy w_hat). */
-  double sum_g = 0.0, sum_gwn = 0.0, sum_dyw = 0.0, dalpha = 0.0;
+  /* With y_i = sigma w_hat_i, w_n_i = w_i / sigma, straight through Pi inside the
+   * clip range and d sigma / d w_j = (w_j - mu) / (n sigma):
+   * dL/dw_j = [inside_j] dy_j + (w_j - mu) / (n sigma) sum_i dy_i (w_hat_i - [inside_i] w_n_i). */
+  double sum_r = 0.0, dalpha = 0.0;
   for (size_t i = 0; i < n; i++) {
-    float wn = (x[i] - nm.mu) / nm.sigma;
+    float wn = x[i] / nm.sigma;
     float what = (float) apot_project (t, wn, inv_alpha) * step;
-    float g;
     if (fabsf (wn) > alpha) {
-      g = 0.0f;
+      dx[i] = 0.0f;
       dalpha += (double) dy[i] * (wn < 0.0f ? -1.0f : 1.0f);
+      sum_r += (double) dy[i] * what;
     } else {
-      g = dy[i] * nm.sigma;
+      dx[i] = dy[i];
       dalpha += (double) dy[i] * (what * inv_alpha - wn * inv_alpha);
+      sum_r += (double) dy[i] * ((double) what - wn);
     }
-    dx[i] = g; /* kept for the second pass */
-    sum_g += g;
-    sum_gwn += (double) g * wn;
-    sum_dyw += (double) dy[i] * what;
   }
-  float mean_g = (float) (sum_g / (double) n);
-  float mean_gwn = (float) (sum_gwn / (double) n);
-  float mean_dyw = (float) (sum_dyw / (double) n);
-  for (size_t i = 0; i < n; i++) {
-    float wn = (x[i] - nm.mu) / nm.sigma;
-    dx[i] = (dx[i] - mean_g - wn * mean_gwn) / nm.sigma + wn * mean_dyw;
-  }
+  float k = (float) (sum_r / ((double) n * nm.sigma));
+  for (size_t i = 0; i < n; i++)
+    dx[i] += (x[i] - nm.mu) * k;
   q->grads[0] += (float) (dalpha * nm.sigma);
 }
 
@@ -229,7 +229,7 @@ apot_export_weights (EspcnQuantizer *q, const float *w, size_t n, EspcnWeightExp
   float inv_alpha = 1.0f / alpha;
   float scale = nm.sigma * alpha / (float) APOT_L_MAX;
   for (size_t i = 0; i < n; i++)
-    out->w_int[i] = apot_project (t, (w[i] - nm.mu) / nm.sigma, inv_alpha);
+    out->w_int[i] = apot_project (t, w[i] / nm.sigma, inv_alpha);
   for (int c = 0; c < q->channels; c++)
     out->scale[c] = scale;
   out->w_int_max = APOT_L_MAX;

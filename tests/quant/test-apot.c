@@ -1,6 +1,7 @@
 /* APoT quantizers: the 128-level additive powers-of-two set, nearest-level
- * projection, the paper's alpha gradient, the normalisation Jacobian, alpha
- * initialisation, the uniform (k = 1) activations, export. */
+ * projection of w / sigma (no centring: the layer mean is kept), the paper's
+ * alpha gradient, the normalisation Jacobian, alpha initialisation, the uniform
+ * (k = 1) activations, export. */
 #include "quant/quantizer.h"
 #include "util/rng.h"
 
@@ -142,7 +143,7 @@ test_apot_weights_project_to_nearest_level (void)
   const double alpha = 2.5;
   int n_clipped = 0;
   for (size_t i = 0; i < n; i++) {
-    double wn = (w[i] - mu) / sigma;
+    double wn = w[i] / sigma;
     double u = fmin (fabs (wn) / alpha, 1.0) * L_MAX;
     double got = (double) y[i] / (sigma * alpha) * L_MAX; /* signed level */
     double best = INFINITY;
@@ -196,7 +197,7 @@ test_apot_weight_export_reproduces_forward (void)
 
 /* The straight-through surrogate of the forward pass around w0: every projection
  * is linearised with slope 1 at its value there (the clipped ones are constant),
- * sigma and the normalisation stay exact.  Its gradient is what backward must
+ * sigma = std(w) and the normalisation w / sigma stay exact.  Its gradient is what backward must
  * return, so central differences of it check the normalisation Jacobian and the
  * sigma factor. */
 static double
@@ -216,7 +217,7 @@ surrogate (const float *w0, const double *what0, const gboolean *inside, const d
   double f = 0.0;
   for (size_t i = 0; i < n; i++) {
     double wi = i == j ? wj : w0[i];
-    double wn = (wi - mu) / sigma, wn0 = (w0[i] - mu0) / s0;
+    double wn = wi / sigma, wn0 = w0[i] / s0;
     double what = inside[i] ? what0[i] + (wn - wn0) : what0[i];
     f += dy[i] * sigma * what;
   }
@@ -246,7 +247,7 @@ test_apot_weight_gradient_matches_normalisation_jacobian (void)
   int n_in = 0;
   for (size_t i = 0; i < n; i++) {
     what0[i] = y[i] / sigma;
-    inside[i] = fabs ((w[i] - mu) / sigma) <= 1.5;
+    inside[i] = fabs (w[i] / sigma) <= 1.5;
     n_in += inside[i];
   }
   g_assert_cmpint (n_in, <, (int) n);
@@ -262,7 +263,7 @@ test_apot_weight_gradient_matches_normalisation_jacobian (void)
   /* the paper's alpha gradient, scaled by sigma: sign(w_n) outside, Pi - w_n/alpha inside */
   double da = 0.0;
   for (size_t i = 0; i < n; i++) {
-    double wn = (w[i] - mu) / sigma;
+    double wn = w[i] / sigma;
     if (fabs (wn) > 1.5)
       da += dy[i] * sigma * (wn < 0 ? -1.0 : 1.0);
     else
@@ -275,14 +276,48 @@ test_apot_weight_gradient_matches_normalisation_jacobian (void)
   g_assert_cmpfloat_with_epsilon (q->grads[0], 2.0f * g1, 1e-5 * (1.0 + fabs (g1)));
 }
 
+/* ESPCN's conv3 has a clearly non-zero mean (it carries the image brightness):
+ * the quantized layer keeps it, and every weight stays within half a step of
+ * its float value (or is clipped at sigma alpha). */
+static void
+test_apot_weights_keep_layer_mean (void)
+{
+  EspcnRng rng;
+  espcn_rng_seed (&rng, 26);
+  const size_t n = 24 * 288;
+  g_autofree float *w = g_new (float, n);
+  g_autofree float *y = g_new (float, n);
+  double sw = 0.0;
+  for (size_t i = 0; i < n; i++) {
+    w[i] = 0.03f * gauss (&rng) + 0.015f;
+    sw += w[i];
+  }
+  g_autoptr (EspcnQuantizer) q = new_q (ESPCN_QUANT_WEIGHT, 24, n, ESPCN_WEIGHT_QMAX_INT8);
+  q->ops->init (q, w, n);
+  q->ops->forward (q, w, y, n);
+  double mu, sigma, sy = 0.0;
+  norm_stats (w, n, &mu, &sigma);
+  double clip = sigma * q->params[0];
+  for (size_t i = 0; i < n; i++) {
+    sy += y[i];
+    if (fabs (w[i]) <= clip)
+      /* the coarsest gap of the level set is 128/1920 of the range: half of it */
+      g_assert_cmpfloat (fabs ((double) y[i] - w[i]), <=, 0.5 * 128.0 / L_MAX * clip * 1.001);
+    else
+      g_assert_cmpfloat_with_epsilon (fabs ((double) y[i]), clip, 1e-6 * clip);
+  }
+  /* the mean survives (centring would give a quantized mean near 0) */
+  g_assert_cmpfloat (fabs (sy / n - sw / n), <, 0.02 * fabs (sw / n));
+}
+
 static double
-weight_mse_at (EspcnQuantizer *q, const float *w, float *y, size_t n, float alpha, double mu)
+weight_mse_at (EspcnQuantizer *q, const float *w, float *y, size_t n, float alpha)
 {
   q->params[0] = alpha;
   q->ops->forward (q, w, y, n);
   double e = 0.0;
   for (size_t i = 0; i < n; i++) {
-    double d = (double) y[i] - (w[i] - mu);
+    double d = (double) y[i] - w[i];
     e += d * d;
   }
   return e;
@@ -301,17 +336,17 @@ test_apot_weight_alpha_init_minimises_projection_error (void)
   double mu, sigma, m = 0.0;
   norm_stats (w, n, &mu, &sigma);
   for (size_t i = 0; i < n; i++)
-    m = fmax (m, fabs ((w[i] - mu) / sigma));
+    m = fmax (m, fabs (w[i] / sigma));
   g_autoptr (EspcnQuantizer) q = new_q (ESPCN_QUANT_WEIGHT, 1, n, ESPCN_WEIGHT_QMAX_INT8);
   q->ops->init (q, w, n);
   float alpha = q->params[0];
   g_assert_cmpfloat (alpha, <=, m * 1.0001);
   g_assert_cmpfloat (alpha, >=, m * 0.2 * 0.9999);
-  double e_init = weight_mse_at (q, w, y, n, alpha, mu);
+  double e_init = weight_mse_at (q, w, y, n, alpha);
   /* (1 + 1e-6): the candidate grid contains max|w_n| itself, up to float rounding */
-  g_assert_cmpfloat (e_init, <=, weight_mse_at (q, w, y, n, 3.0f, mu) * (1 + 1e-6));
-  g_assert_cmpfloat (e_init, <=, weight_mse_at (q, w, y, n, (float) m, mu) * (1 + 1e-6));
-  g_assert_cmpfloat (e_init, <, weight_mse_at (q, w, y, n, 0.5f * alpha, mu));
+  g_assert_cmpfloat (e_init, <=, weight_mse_at (q, w, y, n, 3.0f) * (1 + 1e-6));
+  g_assert_cmpfloat (e_init, <=, weight_mse_at (q, w, y, n, (float) m) * (1 + 1e-6));
+  g_assert_cmpfloat (e_init, <, weight_mse_at (q, w, y, n, 0.5f * alpha));
 }
 
 static void
@@ -382,6 +417,7 @@ main (int argc, char **argv)
   g_test_add_func ("/quant/apot/level-set-has-128-additive-levels", test_apot_level_set_has_128_additive_levels);
   g_test_add_func ("/quant/apot/weights-project-to-nearest-level", test_apot_weights_project_to_nearest_level);
   g_test_add_func ("/quant/apot/weight-export-reproduces-forward", test_apot_weight_export_reproduces_forward);
+  g_test_add_func ("/quant/apot/weights-keep-layer-mean", test_apot_weights_keep_layer_mean);
   g_test_add_func ("/quant/apot/weight-gradient-matches-normalisation-jacobian",
       test_apot_weight_gradient_matches_normalisation_jacobian);
   g_test_add_func ("/quant/apot/weight-alpha-init-minimises-projection-error",

@@ -1,4 +1,5 @@
 /* DoReFa quantizers: the odd 8-bit weight grid through tanh and the layer max,
+ * scaled back by the layer's max |tanh(w)| so the weights keep their magnitude,
  * the gradient through tanh and the max, the [0, 1] activation grid, export. */
 #include "quant/quantizer.h"
 #include "util/rng.h"
@@ -48,16 +49,18 @@ test_dorefa_weights_on_odd_grid_within_half_step (void)
   double m = max_tanh (w, n);
   int n_max = 0;
   for (size_t i = 0; i < n; i++) {
-    double k = (double) y[i] * 255.0;
+    /* y = M w_q: w_q an odd multiple of 1/255 in [-1, 1] */
+    double k = (double) y[i] / m * 255.0;
     double r = nearbyint (k);
     g_assert_cmpfloat (fabs (k - r), <, 1e-3);
     g_assert_cmpint (((long) r) & 1, ==, 1);   /* odd (also for negatives in two's complement) */
     g_assert_cmpfloat (fabs (r), <=, 255.0);
-    /* w_q = 2 quantize(w_t) - 1 is within one level (1/255) of 2 w_t - 1 = tanh/M */
-    double exact = tanh ((double) w[i]) / m;
-    g_assert_cmpfloat (fabs ((double) y[i] - exact), <=, 1.0 / 255.0 + 1e-6);
+    /* w_q = 2 quantize(w_t) - 1 is within one level (1/255) of 2 w_t - 1 = tanh/M,
+     * so y is within M/255 of tanh(w) */
+    double exact = tanh ((double) w[i]);
+    g_assert_cmpfloat (fabs ((double) y[i] - exact), <=, m / 255.0 * (1 + 1e-5));
     if (fabs (fabs (tanh ((double) w[i])) - m) < 1e-12) {
-      g_assert_cmpfloat (fabs (y[i]), ==, 1.0f);
+      g_assert_cmpfloat_with_epsilon (fabs (y[i]), m, 1e-6);
       n_max++;
     }
   }
@@ -78,9 +81,9 @@ test_dorefa_weight_gradient_through_tanh_and_max (void)
   g_autoptr (EspcnQuantizer) q = new_weight_q (4, n);
   q->ops->init (q, w, n);
   q->ops->backward (q, w, dy, dx, n);
-  /* straight through quantize_k the function is w_q = tanh(w) / max|tanh(w)|:
-   * central differences of sum dy_i w_q_i, in double, for every weight
-   * (including the one that sets the max) */
+  /* straight through quantize_k the function is M w_q = M tanh(w) / M with
+   * M = max|tanh(w)|: central differences of sum dy_i M w_q_i, in double, for
+   * every weight (including the one that sets the max, where M moves too) */
   for (size_t j = 0; j < n; j++) {
     const double h = 1e-4;
     double f[2];
@@ -91,7 +94,7 @@ test_dorefa_weight_gradient_through_tanh_and_max (void)
         m = fmax (m, fabs (tanh (i == j ? wj : (double) w[i])));
       double s = 0.0;
       for (size_t i = 0; i < n; i++)
-        s += dy[i] * tanh (i == j ? wj : (double) w[i]) / m;
+        s += dy[i] * m * (tanh (i == j ? wj : (double) w[i]) / m);
       f[sgn] = s;
     }
     double fd = (f[1] - f[0]) / (2 * h);
@@ -120,8 +123,12 @@ test_dorefa_weight_export_reproduces_forward (void)
   g_assert_true (q->ops->export_weights (q, w, n, &ex, &error));
   g_assert_no_error (error);
   g_assert_cmpint (ex.w_int_max, ==, 255);
-  for (int c = 0; c < channels; c++)
-    g_assert_cmpfloat (scale[c], ==, 1.0f / 255.0f);
+  /* one scale for the layer: max|tanh(w)| / 255 */
+  double m = max_tanh (w, n);
+  for (int c = 0; c < channels; c++) {
+    g_assert_cmpfloat (scale[c], ==, scale[0]);
+    g_assert_cmpfloat_with_epsilon (scale[c], m / 255.0, 1e-6 * m / 255.0);
+  }
   for (size_t i = 0; i < n; i++) {
     g_assert_cmpint (ABS (wi[i]), <=, 255);
     g_assert_cmpint (ABS (wi[i]) % 2, ==, 1);
@@ -130,6 +137,32 @@ test_dorefa_weight_export_reproduces_forward (void)
   /* a weight count that does not split into channels is refused */
   g_assert_false (q->ops->export_weights (q, w, n - 1, &ex, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+}
+
+/* ESPCN has no batch norm to absorb a weight scale: weights of a trained layer's
+ * size (a few hundredths) must come out at their own size, within one level. */
+static void
+test_dorefa_weights_keep_layer_magnitude (void)
+{
+  EspcnRng rng;
+  espcn_rng_seed (&rng, 14);
+  const size_t n = 32 * 576;
+  g_autofree float *w = g_new (float, n);
+  g_autofree float *y = g_new (float, n);
+  double mw = 0.0, sw = 0.0, sy = 0.0;
+  for (size_t i = 0; i < n; i++) {
+    w[i] = 0.02f * gauss (&rng);
+    mw = fmax (mw, fabs (w[i]));
+  }
+  g_autoptr (EspcnQuantizer) q = new_weight_q (32, n);
+  q->ops->forward (q, w, y, n);
+  for (size_t i = 0; i < n; i++) {
+    /* |tanh(w) - w| <= |w|^3 / 3, and one level is max|tanh| / 255 */
+    g_assert_cmpfloat (fabs ((double) y[i] - w[i]), <=, mw / 255.0 + mw * mw * mw / 3.0 + 1e-7);
+    sw += fabs (w[i]);
+    sy += fabs (y[i]);
+  }
+  g_assert_cmpfloat (fabs (sy / sw - 1.0), <, 0.01);
 }
 
 static void
@@ -171,6 +204,7 @@ main (int argc, char **argv)
   g_test_add_func ("/quant/dorefa/weights-on-odd-grid-within-half-step", test_dorefa_weights_on_odd_grid_within_half_step);
   g_test_add_func ("/quant/dorefa/weight-gradient-through-tanh-and-max", test_dorefa_weight_gradient_through_tanh_and_max);
   g_test_add_func ("/quant/dorefa/weight-export-reproduces-forward", test_dorefa_weight_export_reproduces_forward);
+  g_test_add_func ("/quant/dorefa/weights-keep-layer-magnitude", test_dorefa_weights_keep_layer_magnitude);
   g_test_add_func ("/quant/dorefa/activations-clip-to-unit-and-round", test_dorefa_activations_clip_to_unit_and_round);
   return g_test_run ();
 }

@@ -287,13 +287,7 @@ test_method_improves_and_exports (gconstpointer method)
   double first = g_array_index (res.history, EspcnEpochMetrics, 0).val_psnr_y;
   g_test_message ("%s: val Y-PSNR %.3f dB after epoch 1, %.3f dB at the end (bicubic %.3f)", (const char *) method,
       first, res.final_psnr_y, res.bicubic_psnr_y);
-  if (g_strcmp0 (method, "dorefa") == 0 && res.final_psnr_y <= first + 0.5) {
-    /* Known and open (issue 3): DoReFa's weights live on a fixed [-1, 1] grid, about
-     * 50x the trained float weights; the paper relies on batch norm, ESPCN has none. */
-    g_test_skip ("DoReFa collapses without a per-layer weight scale (known, issue 3)");
-  } else {
-    g_assert_cmpfloat (res.final_psnr_y, >, first + 0.5);
-  }
+  g_assert_cmpfloat (res.final_psnr_y, >, first + 0.5);
   g_assert_nonnull (res.int8_path);
   g_assert_true (g_file_test (res.int8_path, G_FILE_TEST_IS_REGULAR));
   espcn_train_result_clear (&res);
