@@ -1,0 +1,71 @@
+/* espcn-export: a quantization-aware trained float checkpoint to an INT8 model. */
+#include <glib.h>
+#include <locale.h>
+#include <stdio.h>
+
+#include "engine/export.h"
+#include "eval/loadmodel.h"
+
+/* The training options stored in the checkpoint, as an espcn-train command line. */
+static char *
+recipe_from (GHashTable *meta)
+{
+  static const char *const keys[][2] = {
+    { "method", "--method" }, { "scale", "--scale" }, { "features", "--features" }, { "epochs", "--epochs" },
+    { "warmup_epochs", "--warmup" }, { "batch", "--batch" }, { "patch", "--patch" }, { "lr", "--lr" },
+    { "num_train", "--num-train" }, { "num_val", "--num-val" }, { "seed", "--seed" }, { "loss", "--loss" },
+    { "init", "--init" },
+  };
+  GString *s = g_string_new ("espcn-train");
+  for (gsize i = 0; i < G_N_ELEMENTS (keys); i++) {
+    const char *v = g_hash_table_lookup (meta, keys[i][0]);
+    if (v != NULL && *v != '\0')
+      g_string_append_printf (s, " %s %s", keys[i][1], v);
+  }
+  return g_string_free (s, FALSE);
+}
+
+int
+main (int argc, char **argv)
+{
+  setlocale (LC_ALL, "");
+  g_autoptr (GOptionContext) ctx = g_option_context_new ("FLOAT_CHECKPOINT OUT.bin - export a QAT checkpoint to INT8");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (EspcnEvalCheckpoint) ck = NULL;
+  g_autoptr (GHashTable) meta = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  if (!g_option_context_parse (ctx, &argc, &argv, &error))
+    goto fail;
+  if (argc != 3) {
+    g_set_error (&error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, "usage: espcn-export FLOAT_CHECKPOINT OUT.bin");
+    goto fail;
+  }
+  ck = espcn_eval_checkpoint_load (argv[1], &error);
+  if (ck == NULL)
+    goto fail;
+  if (g_strcmp0 (ck->method, "none") == 0) {
+    g_set_error (&error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+        "%s was trained in float (method none): only a quantization-aware checkpoint can be exported", argv[1]);
+    goto fail;
+  }
+  if (!espcn_eval_checkpoint_has_quant (ck)) {
+    g_set_error (&error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+        "%s stopped before quantization started (still in its float warm-up): nothing to export", argv[1]);
+    goto fail;
+  }
+  espcn_eval_checkpoint_set_fake_quant (ck, TRUE);
+  const char *data = g_hash_table_lookup (ck->metadata, "train_data");
+  if (data == NULL)
+    data = g_hash_table_lookup (ck->metadata, "data");
+  if (data != NULL)
+    g_hash_table_insert (meta, g_strdup ("train_data"), g_strdup (data));
+  const char *recipe = g_hash_table_lookup (ck->metadata, "recipe");
+  g_hash_table_insert (meta, g_strdup ("recipe"), recipe ? g_strdup (recipe) : recipe_from (ck->metadata));
+  if (!espcn_export_int8 (ck->model, ck->method, meta, argv[2], &error))
+    goto fail;
+  printf ("%s (%s, x%d, %d features) -> %s\n", argv[1], ck->method, ck->model->config.scale,
+      ck->model->config.features, argv[2]);
+  return 0;
+fail:
+  fprintf (stderr, "espcn-export: %s\n", error->message);
+  return 1;
+}
