@@ -75,6 +75,17 @@ print_checkpoint (const char *path, const EspcnSafetensors *st)
     for (int d = 0; d < t->ndim; d++)
       printf ("%s%" G_GINT64_FORMAT, d ? ", " : "", t->shape[d]);
     printf ("]");
+    /* Checkpoints store conv weights flat; show the conv shape they hold. */
+    gint64 sc = 0, f = 0;
+    const char *ss = espcn_safetensors_get_metadata (st, "scale"), *fs = espcn_safetensors_get_metadata (st, "features");
+    int layer = 0;
+    if (ss != NULL && fs != NULL && g_ascii_string_to_signed (ss, 10, 2, 4, &sc, NULL) &&
+        g_ascii_string_to_signed (fs, 10, 2, 4096, &f, NULL) && sscanf (t->name, "conv%d.weight", &layer) == 1 &&
+        g_str_has_suffix (t->name, ".weight") && layer >= 1 && layer <= 3) {
+      const gint64 o[3] = { f, f / 2, 3 * sc * sc }, in[3] = { 3, f, f / 2 }, k[3] = { 5, 3, 3 };
+      printf (" = [%" G_GINT64_FORMAT ", %" G_GINT64_FORMAT ", %" G_GINT64_FORMAT ", %" G_GINT64_FORMAT "]",
+          o[layer - 1], in[layer - 1], k[layer - 1], k[layer - 1]);
+    }
     if (t->dtype == ESPCN_DTYPE_F32 && t->nbytes >= 4) {
       const float *v = t->data;
       float lo = INFINITY, hi = -INFINITY;

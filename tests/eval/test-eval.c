@@ -341,6 +341,12 @@ test_inspect_svg_shows_quantization_error (void)
   g_assert_true (g_str_has_prefix (text, "<svg "));
   g_assert_nonnull (strstr (text, "</svg>"));
   g_assert_nonnull (strstr (text, "conv3:"));
+  /* Well-formed XML (GMarkup parses the subset SVG text uses). */
+  static const GMarkupParser no_callbacks = { 0 };
+  g_autoptr (GMarkupParseContext) mp = g_markup_parse_context_new (&no_callbacks, 0, NULL, NULL);
+  g_autoptr (GError) xml_error = NULL;
+  g_assert_true (g_markup_parse_context_parse (mp, text, -1, &xml_error) && g_markup_parse_context_end_parse (mp, &xml_error));
+  g_assert_no_error (xml_error);
 
   /* The printed RMS error equals one computed here from the two files. */
   g_autoptr (GError) error = NULL;
@@ -412,7 +418,10 @@ main (int argc, char **argv)
   g_test_add_func ("/eval/inspect-svg-shows-quantization-error", test_inspect_svg_shows_quantization_error);
   int rc = g_test_run ();
   const char *rm[] = { "rm", "-rf", tmp_dir, NULL };
-  g_spawn_sync (NULL, (char **) rm, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, NULL,
+  if (g_getenv ("ESPCN_EVAL_TEST_KEEP") != NULL)  /* keep the model and data to look at */
+    g_printerr ("kept %s\n", tmp_dir);
+  else
+    g_spawn_sync (NULL, (char **) rm, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, NULL,
       NULL, NULL);
   return rc;
 }
