@@ -673,6 +673,10 @@ espcn_train_run (const EspcnTrainConfig *cfg, EspcnDataset *dataset, EspcnTrainR
     }
     if (!q[1]->ops->calibrate_finish (q[1], error) || !q[3]->ops->calibrate_finish (q[3], error))
       goto out;
+    /* The calibrated scales are part of the model: the checkpoint must carry them. */
+    EspcnTrainPosition done = { cfg->epochs, 0, TRUE };
+    if (!espcn_checkpoint_save (ckpt_path, model, adam, q, &done, options, error))
+      goto out;
     double v[3];
     validate (model, q, &val, cfg->scale, v);
     res->final_psnr_y = v[0];
