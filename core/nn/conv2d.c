@@ -30,8 +30,8 @@ espcn_conv2d_init (EspcnConv2d *c, int cin, int cout, int k, EspcnConvAlgo algo,
   c->k = k;
   c->algo = algo;
   if (algo == ESPCN_CONV_ALGO_WINOGRAD) {
-    c->wino_u = g_new0 (float, (size_t) 16 * cin * cout);
-    c->wino_urot = g_new0 (float, (size_t) 16 * cin * cout);
+    c->wino_u = g_new0 (float, (size_t) ESPCN_WINO_XI * cin * cout);
+    c->wino_urot = g_new0 (float, (size_t) ESPCN_WINO_XI * cin * cout);
   }
   return TRUE;
 }
@@ -56,7 +56,7 @@ size_t
 espcn_conv2d_workspace_size (const EspcnConv2d *c, int h, int w)
 {
   if (c->algo == ESPCN_CONV_ALGO_WINOGRAD)
-    return (size_t) 16 * espcn_wino_tiles (h, w) * (size_t) (c->cin + c->cout);
+    return (size_t) ESPCN_WINO_XI * espcn_wino_tiles (h, w) * (size_t) (c->cin + c->cout);
   return (size_t) c->cin * c->k * c->k * (size_t) h * w;
 }
 
@@ -64,14 +64,14 @@ size_t
 espcn_conv2d_xt_size (const EspcnConv2d *c, int h, int w)
 {
   if (c->algo == ESPCN_CONV_ALGO_WINOGRAD)
-    return (size_t) 16 * espcn_wino_tiles (h, w) * (size_t) c->cin;
+    return (size_t) ESPCN_WINO_XI * espcn_wino_tiles (h, w) * (size_t) c->cin;
   return (size_t) c->cin * c->k * c->k * (size_t) h * w;
 }
 
 size_t
 espcn_conv2d_grad_acc_size (const EspcnConv2d *c)
 {
-  size_t kk = c->algo == ESPCN_CONV_ALGO_WINOGRAD ? 16 : (size_t) c->k * c->k;
+  size_t kk = c->algo == ESPCN_CONV_ALGO_WINOGRAD ? ESPCN_WINO_XI : (size_t) c->k * c->k;
   return kk * c->cin * c->cout + c->cout;
 }
 
@@ -135,9 +135,9 @@ espcn_conv2d_forward (const EspcnConv2d *c, const float *x, int h, int w, float 
   size_t hw = (size_t) h * w;
   if (c->algo == ESPCN_CONV_ALGO_WINOGRAD) {
     size_t T = espcn_wino_tiles (h, w);
-    float *v = xt_out ? xt_out : ws, *m = ws + 16 * T * c->cin;
+    float *v = xt_out ? xt_out : ws, *m = ws + ESPCN_WINO_XI * T * c->cin;
     espcn_wino_input (x, c->cin, h, w, v);
-    for (int xi = 0; xi < 16; xi++)
+    for (int xi = 0; xi < ESPCN_WINO_XI; xi++)
       espcn_gemm_small_nn (c->cout, (int) T, c->cin, c->wino_u + (size_t) xi * c->cout * c->cin, c->cin,
                            v + (size_t) xi * c->cin * T, (int) T, m + (size_t) xi * c->cout * T, (int) T);
     espcn_wino_output (m, c->cout, h, w, c->bias, y);
@@ -174,28 +174,28 @@ espcn_conv2d_backward (const EspcnConv2d *c, const float *x, const float *xt, co
                        float *gacc, float *ws)
 {
   size_t hw = (size_t) h * w;
-  size_t kk = c->algo == ESPCN_CONV_ALGO_WINOGRAD ? 16 : (size_t) c->k * c->k;
+  size_t kk = c->algo == ESPCN_CONV_ALGO_WINOGRAD ? ESPCN_WINO_XI : (size_t) c->k * c->k;
   float *gb = gacc + kk * c->cin * c->cout;
   for (int o = 0; o < c->cout; o++)
     gb[o] += sum_plane (dy + (size_t) o * hw, hw);
 
   if (c->algo == ESPCN_CONV_ALGO_WINOGRAD) {
     size_t T = espcn_wino_tiles (h, w);
-    float *dm = ws + 16 * T * c->cin;
+    float *dm = ws + ESPCN_WINO_XI * T * c->cin;
     const float *vx = xt;
     if (!vx) {
       espcn_wino_input (x, c->cin, h, w, ws);
       vx = ws;
     }
     espcn_wino_output_adjoint (dy, c->cout, h, w, dm);
-    for (int xi = 0; xi < 16; xi++)
+    for (int xi = 0; xi < ESPCN_WINO_XI; xi++)
       cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, c->cout, c->cin, (int) T, 1.0f, dm + (size_t) xi * c->cout * T,
                    (int) T, vx + (size_t) xi * c->cin * T, (int) T, 1.0f, gacc + (size_t) xi * c->cout * c->cin, c->cin);
     if (dx) {
       /* dX is the same conv run on dY with the rotated, transposed kernel. */
       float *vdy = dm, *mdx = ws;
       espcn_wino_input (dy, c->cout, h, w, vdy);
-      for (int xi = 0; xi < 16; xi++)
+      for (int xi = 0; xi < ESPCN_WINO_XI; xi++)
         espcn_gemm_small_nn (c->cin, (int) T, c->cout, c->wino_urot + (size_t) xi * c->cin * c->cout, c->cout,
                              vdy + (size_t) xi * c->cout * T, (int) T, mdx + (size_t) xi * c->cin * T, (int) T);
       espcn_wino_output (mdx, c->cin, h, w, NULL, dx);
@@ -221,7 +221,7 @@ espcn_conv2d_backward (const EspcnConv2d *c, const float *x, const float *xt, co
 void
 espcn_conv2d_grad_finish (const EspcnConv2d *c, const float *gacc, float *dw, float *db)
 {
-  size_t kk = c->algo == ESPCN_CONV_ALGO_WINOGRAD ? 16 : (size_t) c->k * c->k;
+  size_t kk = c->algo == ESPCN_CONV_ALGO_WINOGRAD ? ESPCN_WINO_XI : (size_t) c->k * c->k;
   size_t nw = kk * c->cin * c->cout;
   if (c->algo == ESPCN_CONV_ALGO_WINOGRAD)
     espcn_wino_weights_adjoint (gacc, c->cout, c->cin, dw);

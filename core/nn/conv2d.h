@@ -8,7 +8,7 @@
  *
  * Two algorithms compute the same function:
  *  - im2col + GEMM (cblas_sgemm), any k;
- *  - Winograd F(2x2, 3x3) for k == 3: 2.25x fewer multiplies; the backward pass is
+ *  - Winograd F(4x4, 3x3) for k == 3: 4x fewer multiplies; the backward pass is
  *    the exact adjoint of the forward transform (dX through the rotated kernel,
  *    dW accumulated in the transformed domain and mapped back once).
  */
@@ -30,8 +30,8 @@ typedef struct {
   EspcnConvAlgo algo;  /* resolved: never AUTO after init */
   const float *weight; /* [cout][cin][k][k], borrowed, set by espcn_conv2d_set_weights */
   const float *bias;   /* [cout] or NULL, borrowed */
-  float *wino_u;       /* Winograd: [16][cout][cin] transformed weights */
-  float *wino_urot;    /* Winograd: [16][cin][cout] transformed 180-degree rotated weights (for dX) */
+  float *wino_u;       /* Winograd: [36][cout][cin] transformed weights */
+  float *wino_urot;    /* Winograd: [36][cin][cout] transformed 180-degree rotated weights (for dX) */
 } EspcnConv2d;
 
 /* Returns FALSE with `error` set for an unsupported k or algo / k pair, or bad sizes. */

@@ -1,12 +1,29 @@
-/* Winograd F(2x2, 3x3): y = A^T [(G g G^T) . (B^T d B)] A, with
- *   B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]
- *   G   = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1]
- *   A^T = [1 1 1 0; 0 1 -1 -1]
- * The *_adjoint functions are the transposed linear maps, used by the backward pass. */
+/* Winograd F(4x4, 3x3) with the interpolation points 0, 1, -1, 2, -2, inf:
+ * y = A^T [(G g G^T) . (B^T d B)] A, with
+ *   B^T = [4  0 -5  0 1 0;  0 -4 -4  1 1 0;  0 4 -4 -1 1 0;
+ *          0 -2 -1  2 1 0;  0  2 -1 -2 1 0;  0 4  0 -5 0 1]
+ *   G   = [1/4 0 0; -1/6 -1/6 -1/6; -1/6 1/6 -1/6; 1/24 1/12 1/6; 1/24 -1/12 1/6; 0 0 1]
+ *   A^T = [1 1 1 1 1 0;  0 1 -1 2 -2 0;  0 1 1 4 4 0;  0 1 -1 8 -8 1]
+ * The *_adjoint functions are the transposed linear maps, used by the backward pass.
+ *
+ * Every transform works one tile row at a time on arrays indexed by the tile column
+ * tx, so the inner loops run over tx with unit stride and vectorise. */
 #include "nn/winograd-private.h"
 
 #include <glib.h>
 #include <string.h>
+
+/* G k for one column k0, k1, k2 (double: the weight transform is cheap, keep it exact-ish). */
+static inline void
+g_col (double k0, double k1, double k2, double o[6])
+{
+  o[0] = k0 / 4.0;
+  o[1] = -(k0 + k1 + k2) / 6.0;
+  o[2] = -(k0 - k1 + k2) / 6.0;
+  o[3] = k0 / 24.0 + k1 / 12.0 + k2 / 6.0;
+  o[4] = k0 / 24.0 - k1 / 12.0 + k2 / 6.0;
+  o[5] = k2;
+}
 
 void
 espcn_wino_weights (const float *w, int cout, int cin, float *u, float *urot)
@@ -15,29 +32,34 @@ espcn_wino_weights (const float *w, int cout, int cin, float *u, float *urot)
     for (int i = 0; i < cin; i++) {
       const float *g = w + ((size_t) o * cin + i) * 9;
       for (int rot = 0; rot < 2; rot++) {
-        float k[9];
+        double k[9];
         for (int t = 0; t < 9; t++)
           k[t] = rot ? g[8 - t] : g[t];
-        float a[4][3]; /* G k */
-        for (int j = 0; j < 3; j++) {
-          float k0 = k[j], k1 = k[3 + j], k2 = k[6 + j];
-          a[0][j] = k0;
-          a[1][j] = 0.5f * (k0 + k1 + k2);
-          a[2][j] = 0.5f * (k0 - k1 + k2);
-          a[3][j] = k2;
-        }
-        for (int r = 0; r < 4; r++) {
-          float m[4] = { a[r][0], 0.5f * (a[r][0] + a[r][1] + a[r][2]), 0.5f * (a[r][0] - a[r][1] + a[r][2]), a[r][2] };
-          for (int c = 0; c < 4; c++) {
-            size_t xi = (size_t) (r * 4 + c);
+        double a[3][6]; /* a[kx][r] = (G k)[r][kx] */
+        for (int j = 0; j < 3; j++)
+          g_col (k[j], k[3 + j], k[6 + j], a[j]);
+        for (int r = 0; r < 6; r++) {
+          double m[6];
+          g_col (a[0][r], a[1][r], a[2][r], m);
+          for (int c = 0; c < 6; c++) {
+            size_t xi = (size_t) (r * 6 + c);
             if (rot)
-              urot[(xi * cin + i) * cout + o] = m[c];
+              urot[(xi * cin + i) * cout + o] = (float) m[c];
             else
-              u[(xi * cout + o) * cin + i] = m[c];
+              u[(xi * cout + o) * cin + i] = (float) m[c];
           }
         }
       }
     }
+}
+
+/* G^T m for one 6-vector. */
+static inline void
+gt_vec (const double m[6], double o[3])
+{
+  o[0] = m[0] / 4.0 - (m[1] + m[2]) / 6.0 + (m[3] + m[4]) / 24.0;
+  o[1] = (m[2] - m[1]) / 6.0 + (m[3] - m[4]) / 12.0;
+  o[2] = (m[3] + m[4] - m[1] - m[2]) / 6.0 + m[5];
 }
 
 void
@@ -46,188 +68,227 @@ espcn_wino_weights_adjoint (const float *du, int cout, int cin, float *dw)
   size_t plane = (size_t) cout * cin;
   for (int o = 0; o < cout; o++)
     for (int i = 0; i < cin; i++) {
-      float m[4][4];
-      for (int xi = 0; xi < 16; xi++)
-        m[xi / 4][xi % 4] = du[xi * plane + (size_t) o * cin + i];
-      float a[3][4]; /* G^T m */
-      for (int c = 0; c < 4; c++) {
-        float s12 = 0.5f * (m[1][c] + m[2][c]);
-        a[0][c] = m[0][c] + s12;
-        a[1][c] = 0.5f * (m[1][c] - m[2][c]);
-        a[2][c] = s12 + m[3][c];
+      double a[3][6]; /* a[r][c] = (G^T m)[r][c] */
+      for (int c = 0; c < 6; c++) {
+        double col[6], r3[3];
+        for (int r = 0; r < 6; r++)
+          col[r] = du[(size_t) (r * 6 + c) * plane + (size_t) o * cin + i];
+        gt_vec (col, r3);
+        for (int r = 0; r < 3; r++)
+          a[r][c] = r3[r];
       }
       float *g = dw + ((size_t) o * cin + i) * 9;
       for (int r = 0; r < 3; r++) {
-        float s12 = 0.5f * (a[r][1] + a[r][2]);
-        g[r * 3 + 0] += a[r][0] + s12;
-        g[r * 3 + 1] += 0.5f * (a[r][1] - a[r][2]);
-        g[r * 3 + 2] += s12 + a[r][3];
+        double r3[3];
+        gt_vec (a[r], r3);
+        for (int c = 0; c < 3; c++)
+          g[r * 3 + c] += (float) r3[c];
       }
     }
 }
 
-/* Split input row y (zeros outside the plane) by column parity, in the padded frame
- * where tile tx reads columns 2tx-1 .. 2tx+2: ev[k] = x[y][2k-1], od[k] = x[y][2k],
- * k = 0 .. tw.  Patch column j of tile tx is then ev[tx], od[tx], ev[tx+1], od[tx+1]. */
+/* Input row y (zeros outside the plane) split by column phase in the padded frame
+ * where tile tx reads columns 4tx-1 .. 4tx+4: p[k][t] = x[y][4t+k-1], t = 0 .. tw.
+ * Patch column j of tile tx is then p[j][tx] for j < 4, p[j-4][tx+1] for j >= 4. */
 static inline void
-split_row (const float *x, int h, int w, int y, int tw, float *ev, float *od)
+phase_row (const float *x, int h, int w, int y, int tw, int stride, float *p)
 {
   if (y < 0 || y >= h) {
-    memset (ev, 0, sizeof (float) * (size_t) (tw + 1));
-    memset (od, 0, sizeof (float) * (size_t) (tw + 1));
+    for (int k = 0; k < 4; k++)
+      memset (p + (size_t) k * stride, 0, sizeof (float) * (size_t) (tw + 1));
     return;
   }
   const float *r = x + (size_t) y * w;
-  ev[0] = 0.0f;
-  od[0] = r[0];
-  int inner = (w - 1) / 2; /* k = 1 .. inner have both 2k-1 and 2k inside */
-  for (int k = 1; k <= inner; k++) {
-    ev[k] = r[2 * k - 1];
-    od[k] = r[2 * k];
-  }
-  for (int k = MAX (inner + 1, 1); k <= tw; k++) {
-    int c0 = 2 * k - 1, c1 = 2 * k;
-    ev[k] = c0 < w ? r[c0] : 0.0f;
-    od[k] = c1 < w ? r[c1] : 0.0f;
-  }
-}
-
-void
-espcn_wino_input (const float *x, int c, int h, int w, float *v)
-{
-  int th = (h + 1) / 2, tw = (w + 1) / 2;
-  size_t T = (size_t) th * tw;
-  size_t xs = (size_t) c * T;
-  float buf[8][tw + 1];
-  float t[4][4][tw]; /* t[row][j][tx]: the 1-D transform along each patch row */
-  for (int ch = 0; ch < c; ch++) {
-    const float *xp = x + (size_t) ch * h * w;
-    for (int ty = 0; ty < th; ty++) {
-      for (int r = 0; r < 4; r++) {
-        float *ev = buf[2 * r], *od = buf[2 * r + 1];
-        split_row (xp, h, w, 2 * ty - 1 + r, tw, ev, od);
-        for (int tx = 0; tx < tw; tx++) {
-          t[r][0][tx] = ev[tx] - ev[tx + 1];
-          t[r][1][tx] = od[tx] + ev[tx + 1];
-          t[r][2][tx] = ev[tx + 1] - od[tx];
-          t[r][3][tx] = od[tx] - od[tx + 1];
-        }
-      }
-      float *o = v + (size_t) ch * T + (size_t) ty * tw;
-      for (int j = 0; j < 4; j++) {
-        float *o0 = o + (size_t) (0 * 4 + j) * xs, *o1 = o + (size_t) (1 * 4 + j) * xs;
-        float *o2 = o + (size_t) (2 * 4 + j) * xs, *o3 = o + (size_t) (3 * 4 + j) * xs;
-        const float *t0 = t[0][j], *t1 = t[1][j], *t2 = t[2][j], *t3 = t[3][j];
-        for (int tx = 0; tx < tw; tx++) {
-          o0[tx] = t0[tx] - t2[tx];
-          o1[tx] = t1[tx] + t2[tx];
-          o2[tx] = t2[tx] - t1[tx];
-          o3[tx] = t1[tx] - t3[tx];
-        }
-      }
+  for (int k = 0; k < 4; k++) {
+    float *pk = p + (size_t) k * stride;
+    for (int t = 0; t <= tw; t++) {
+      int col = 4 * t + k - 1;
+      pk[t] = col >= 0 && col < w ? r[col] : 0.0f;
     }
   }
 }
 
-void
-espcn_wino_output (const float *m, int c, int h, int w, const float *bias, float *y)
+/* B^T d for six arrays d0..d5, n elements each, written to o0..o5 (stride os). */
+static inline void
+bt_arrays (const float *d0, const float *d1, const float *d2, const float *d3, const float *d4, const float *d5,
+           float *o, size_t os, int n)
 {
-  int th = (h + 1) / 2, tw = (w + 1) / 2;
+  float *o0 = o, *o1 = o + os, *o2 = o + 2 * os, *o3 = o + 3 * os, *o4 = o + 4 * os, *o5 = o + 5 * os;
+  for (int t = 0; t < n; t++) {
+    float a = d4[t] - 4.0f * d2[t], b = d3[t] - 4.0f * d1[t];
+    float c = d4[t] - d2[t], e = 2.0f * (d3[t] - d1[t]);
+    o0[t] = 4.0f * d0[t] - 5.0f * d2[t] + d4[t];
+    o1[t] = a + b;
+    o2[t] = a - b;
+    o3[t] = c + e;
+    o4[t] = c - e;
+    o5[t] = 4.0f * d1[t] - 5.0f * d3[t] + d5[t];
+  }
+}
+
+static void
+espcn_wino_input_generic (const float *x, int c, int h, int w, float *v)
+{
+  int th = (h + 3) / 4, tw = (w + 3) / 4, st = tw + 1;
   size_t T = (size_t) th * tw;
   size_t xs = (size_t) c * T;
-  float a[2][4][tw];
-  float o[4][tw];
+  float ph[6][4][st]; /* ph[r][k][t]: phases of patch row r */
+  float cs[6][4][st]; /* cs[i][k][t]: B^T applied down the patch columns */
+  for (int ch = 0; ch < c; ch++) {
+    const float *xp = x + (size_t) ch * h * w;
+    for (int ty = 0; ty < th; ty++) {
+      for (int r = 0; r < 6; r++)
+        phase_row (xp, h, w, 4 * ty - 1 + r, tw, st, &ph[r][0][0]);
+      for (int k = 0; k < 4; k++)
+        bt_arrays (ph[0][k], ph[1][k], ph[2][k], ph[3][k], ph[4][k], ph[5][k], &cs[0][k][0], (size_t) 4 * st, st);
+      float *o = v + (size_t) ch * T + (size_t) ty * tw;
+      for (int i = 0; i < 6; i++)
+        bt_arrays (cs[i][0], cs[i][1], cs[i][2], cs[i][3], cs[i][0] + 1, cs[i][1] + 1, o + (size_t) (i * 6) * xs, xs,
+                   tw);
+    }
+  }
+}
+
+/* A^T m for six arrays, n elements each: o0..o3 (stride os) get the 4 outputs + b. */
+static inline void
+at_arrays (const float *m0, const float *m1, const float *m2, const float *m3, const float *m4, const float *m5,
+           float b, float *o, size_t os, int n)
+{
+  float *o0 = o, *o1 = o + os, *o2 = o + 2 * os, *o3 = o + 3 * os;
+  for (int t = 0; t < n; t++) {
+    float s12 = m1[t] + m2[t], d12 = m1[t] - m2[t], s34 = m3[t] + m4[t], d34 = m3[t] - m4[t];
+    o0[t] = m0[t] + s12 + s34 + b;
+    o1[t] = d12 + 2.0f * d34 + b;
+    o2[t] = s12 + 4.0f * s34 + b;
+    o3[t] = d12 + 8.0f * d34 + m5[t] + b;
+  }
+}
+
+static void
+espcn_wino_output_generic (const float *m, int c, int h, int w, const float *bias, float *y)
+{
+  int th = (h + 3) / 4, tw = (w + 3) / 4;
+  size_t T = (size_t) th * tw;
+  size_t xs = (size_t) c * T;
+  float a[4][6][tw]; /* a[r][j][tx]: A^T applied down the columns */
+  float o[4][4][tw]; /* o[r][cc][tx]: the output tile rows */
   for (int ch = 0; ch < c; ch++) {
     const float *mp = m + (size_t) ch * T;
     float *yp = y + (size_t) ch * h * w;
     float b = bias ? bias[ch] : 0.0f;
     for (int ty = 0; ty < th; ty++) {
       const float *mt = mp + (size_t) ty * tw;
-      for (int j = 0; j < 4; j++) {
-        const float *m0 = mt + (size_t) (0 * 4 + j) * xs, *m1 = mt + (size_t) (1 * 4 + j) * xs;
-        const float *m2 = mt + (size_t) (2 * 4 + j) * xs, *m3 = mt + (size_t) (3 * 4 + j) * xs;
-        float *a0 = a[0][j], *a1 = a[1][j];
-        for (int tx = 0; tx < tw; tx++) {
-          a0[tx] = m0[tx] + m1[tx] + m2[tx];
-          a1[tx] = m1[tx] - m2[tx] - m3[tx];
-        }
-      }
-      for (int r = 0; r < 2; r++) {
-        const float *q0 = a[r][0], *q1 = a[r][1], *q2 = a[r][2], *q3 = a[r][3];
-        float *e = o[2 * r], *f = o[2 * r + 1];
-        for (int tx = 0; tx < tw; tx++) {
-          e[tx] = q0[tx] + q1[tx] + q2[tx] + b;
-          f[tx] = q1[tx] - q2[tx] - q3[tx] + b;
-        }
-      }
-      for (int r = 0; r < 2 && 2 * ty + r < h; r++) {
-        float *yr = yp + (size_t) (2 * ty + r) * w;
-        const float *e = o[2 * r], *f = o[2 * r + 1];
-        int full = w / 2;
+      for (int j = 0; j < 6; j++)
+        at_arrays (mt + (size_t) j * xs, mt + (size_t) (6 + j) * xs, mt + (size_t) (12 + j) * xs,
+                   mt + (size_t) (18 + j) * xs, mt + (size_t) (24 + j) * xs, mt + (size_t) (30 + j) * xs, 0.0f,
+                   &a[0][j][0], (size_t) 6 * tw, tw);
+      for (int r = 0; r < 4; r++)
+        at_arrays (a[r][0], a[r][1], a[r][2], a[r][3], a[r][4], a[r][5], b, &o[r][0][0], (size_t) tw, tw);
+      for (int r = 0; r < 4 && 4 * ty + r < h; r++) {
+        float *yr = yp + (size_t) (4 * ty + r) * w;
+        const float *e0 = o[r][0], *e1 = o[r][1], *e2 = o[r][2], *e3 = o[r][3];
+        int full = w / 4;
         for (int tx = 0; tx < full; tx++) {
-          yr[2 * tx] = e[tx];
-          yr[2 * tx + 1] = f[tx];
+          yr[4 * tx] = e0[tx];
+          yr[4 * tx + 1] = e1[tx];
+          yr[4 * tx + 2] = e2[tx];
+          yr[4 * tx + 3] = e3[tx];
         }
-        if (w & 1)
-          yr[w - 1] = e[full];
+        for (int cc = 0; 4 * full + cc < w; cc++)
+          yr[4 * full + cc] = o[r][cc][full];
       }
     }
   }
 }
 
-void
-espcn_wino_output_adjoint (const float *dy, int c, int h, int w, float *dm)
+/* A e for four arrays, n elements each: o0..o5 (stride os). */
+static inline void
+a_arrays (const float *e0, const float *e1, const float *e2, const float *e3, float *o, size_t os, int n)
 {
-  int th = (h + 1) / 2, tw = (w + 1) / 2;
+  float *o0 = o, *o1 = o + os, *o2 = o + 2 * os, *o3 = o + 3 * os, *o4 = o + 4 * os, *o5 = o + 5 * os;
+  for (int t = 0; t < n; t++) {
+    float p = e0[t] + e2[t], q = e1[t] + e3[t];
+    float p4 = e0[t] + 4.0f * e2[t], q4 = 2.0f * e1[t] + 8.0f * e3[t];
+    o0[t] = e0[t];
+    o1[t] = p + q;
+    o2[t] = p - q;
+    o3[t] = p4 + q4;
+    o4[t] = p4 - q4;
+    o5[t] = e3[t];
+  }
+}
+
+static void
+espcn_wino_output_adjoint_generic (const float *dy, int c, int h, int w, float *dm)
+{
+  int th = (h + 3) / 4, tw = (w + 3) / 4;
   size_t T = (size_t) th * tw;
   size_t xs = (size_t) c * T;
-  float e[4][tw]; /* e[2*row + col][tx]: the 2 x 2 dy tile, zeros outside */
-  float a[4][2][tw];
+  float e[4][4][tw]; /* e[r][cc][tx]: the 4 x 4 dy tile, zeros outside */
+  float a[6][4][tw]; /* a[i][cc][tx]: A applied down the columns */
   for (int ch = 0; ch < c; ch++) {
     const float *dp = dy + (size_t) ch * h * w;
     float *mp = dm + (size_t) ch * T;
     for (int ty = 0; ty < th; ty++) {
-      for (int r = 0; r < 2; r++) {
-        int yy = 2 * ty + r;
-        float *ev = e[2 * r], *od = e[2 * r + 1];
+      for (int r = 0; r < 4; r++) {
+        int yy = 4 * ty + r;
         if (yy >= h) {
-          memset (ev, 0, sizeof (float) * (size_t) tw);
-          memset (od, 0, sizeof (float) * (size_t) tw);
+          memset (&e[r][0][0], 0, sizeof (float) * 4 * (size_t) tw);
           continue;
         }
         const float *row = dp + (size_t) yy * w;
-        int full = w / 2;
+        int full = w / 4;
         for (int tx = 0; tx < full; tx++) {
-          ev[tx] = row[2 * tx];
-          od[tx] = row[2 * tx + 1];
+          e[r][0][tx] = row[4 * tx];
+          e[r][1][tx] = row[4 * tx + 1];
+          e[r][2][tx] = row[4 * tx + 2];
+          e[r][3][tx] = row[4 * tx + 3];
         }
-        if (w & 1) {
-          ev[full] = row[w - 1];
-          od[full] = 0.0f;
-        }
+        if (full < tw)
+          for (int cc = 0; cc < 4; cc++)
+            e[r][cc][full] = 4 * full + cc < w ? row[4 * full + cc] : 0.0f;
       }
-      /* A e along rows: [e0, e0+e1, e0-e1, -e1]. */
-      for (int col = 0; col < 2; col++) {
-        const float *e0 = e[col], *e1 = e[2 + col];
-        for (int tx = 0; tx < tw; tx++) {
-          a[0][col][tx] = e0[tx];
-          a[1][col][tx] = e0[tx] + e1[tx];
-          a[2][col][tx] = e0[tx] - e1[tx];
-          a[3][col][tx] = -e1[tx];
-        }
-      }
+      for (int cc = 0; cc < 4; cc++)
+        a_arrays (e[0][cc], e[1][cc], e[2][cc], e[3][cc], &a[0][cc][0], (size_t) 4 * tw, tw);
       float *mt = mp + (size_t) ty * tw;
-      for (int r = 0; r < 4; r++) {
-        const float *p = a[r][0], *q = a[r][1];
-        float *o0 = mt + (size_t) (r * 4 + 0) * xs, *o1 = mt + (size_t) (r * 4 + 1) * xs;
-        float *o2 = mt + (size_t) (r * 4 + 2) * xs, *o3 = mt + (size_t) (r * 4 + 3) * xs;
-        for (int tx = 0; tx < tw; tx++) {
-          o0[tx] = p[tx];
-          o1[tx] = p[tx] + q[tx];
-          o2[tx] = p[tx] - q[tx];
-          o3[tx] = -q[tx];
-        }
-      }
+      for (int i = 0; i < 6; i++)
+        a_arrays (a[i][0], a[i][1], a[i][2], a[i][3], mt + (size_t) (i * 6) * xs, xs, tw);
     }
   }
+}
+
+static gboolean
+use_avx2 (void)
+{
+  static int have = -1;
+  if (have < 0)
+    have = __builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma");
+  return have;
+}
+
+void
+espcn_wino_input (const float *x, int c, int h, int w, float *v)
+{
+  if (use_avx2 ())
+    espcn_wino_input_avx2 (x, c, h, w, v);
+  else
+    espcn_wino_input_generic (x, c, h, w, v);
+}
+
+void
+espcn_wino_output (const float *m, int c, int h, int w, const float *bias, float *y)
+{
+  if (use_avx2 ())
+    espcn_wino_output_avx2 (m, c, h, w, bias, y);
+  else
+    espcn_wino_output_generic (m, c, h, w, bias, y);
+}
+
+void
+espcn_wino_output_adjoint (const float *dy, int c, int h, int w, float *dm)
+{
+  if (use_avx2 ())
+    espcn_wino_output_adjoint_avx2 (dy, c, h, w, dm);
+  else
+    espcn_wino_output_adjoint_generic (dy, c, h, w, dm);
 }
