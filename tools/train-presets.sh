@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Retrains the shipped presets from the sample data with fixed seeds: per scale, a
+# long float run, then each of the six methods fine-tuned from it with quantization
+# on from the first step (--init, --warmup 0).  The exact command of every model is
+# in its metadata ("recipe").
+# usage: tools/train-presets.sh [SCALES...]   (default: 4 3 2)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+builddir=${ESPCN_BUILDDIR:-build}
+train="$builddir/tools/espcn-train"
+data=${ESPCN_PRESET_DATA:-sample-data}
+float_epochs=${ESPCN_PRESET_FLOAT_EPOCHS:-600}
+qat_epochs=${ESPCN_PRESET_QAT_EPOCHS:-60}
+scales=("$@")
+[ ${#scales[@]} -gt 0 ] || scales=(4 3 2)
+[ -d "$data/images" ] || "$builddir/tools/espcn-sample-data" "$data"
+mkdir -p presets
+for s in "${scales[@]}"; do
+  out=runs/presets-x$s
+  patch=$(( 192 / s * s ))
+  [ -f "$out/none.safetensors" ] && [ "$(grep -c '"epoch"' "$out/none.json" 2>/dev/null || echo 0)" -ge "$float_epochs" ] ||
+    "$train" --data "$data" --method none --scale "$s" --patch "$patch" --epochs "$float_epochs" --val-every 25 \
+      --seed 42 --out "$out" --no-progress
+  for m in lsq pact adaround apot dorefa ste; do
+    "$train" --data "$data" --method "$m" --scale "$s" --patch "$patch" --epochs "$qat_epochs" --warmup 0 \
+      --lr 2e-4 --val-every 20 --init "$out/none.safetensors" --seed 42 --out "$out" --no-progress
+    if [ "$s" = 4 ]; then cp "$out/$m.bin" "presets/$m.bin"; else cp "$out/$m.bin" "presets/$m-x$s.bin"; fi
+  done
+done
