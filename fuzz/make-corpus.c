@@ -1,0 +1,114 @@
+/* Writes the seed corpus of the fuzz targets into DIR/<target>/ (committed):
+ * small valid INT8 models of every scale and weight type, their truncations and a
+ * few containers of other dtypes for the loader; frames of several sizes, layouts,
+ * strides (some invalid) for the engine target. */
+#include <glib/gstdio.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "engine/model.h"
+#include "io/safetensors.h"
+#include "test-models.h"
+
+static void
+put (const char *dir, const char *name, const void *data, gsize len)
+{
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+  g_autoptr (GError) error = NULL;
+  if (!g_file_set_contents (path, data, (gssize) len, &error))
+    g_error ("%s", error->message);
+}
+
+static void
+loader_corpus (const char *dir)
+{
+  EspcnRng rng;
+  espcn_rng_seed (&rng, 99);
+  for (int s = 2; s <= 4; s++)
+    for (int wide = 0; wide < 2; wide++) {
+      g_autoptr (TestLayers) t = test_layers_random (&rng, 4, s, wide);
+      g_hash_table_insert (t->metadata, g_strdup ("recipe"), g_strdup ("fuzz seed"));
+      g_autoptr (EspcnInt8Model) m = test_layers_build (t);
+      g_autoptr (GBytes) b = espcn_int8_model_save_to_bytes (m, NULL);
+      gsize len;
+      const guint8 *p = g_bytes_get_data (b, &len);
+      g_autofree char *name = g_strdup_printf ("model-x%d-%s.bin", s, wide ? "i16" : "i8");
+      put (dir, name, p, len);
+      if (s == 2) {
+        /* Truncations: inside the length, the header, the data, one byte short. */
+        guint64 hlen = 0;
+        memcpy (&hlen, p, 8);
+        gsize cuts[] = { 0, 5, 8, 8 + (gsize) hlen / 2, 8 + (gsize) hlen, len / 2 + (gsize) hlen / 2, len - 1 };
+        for (guint i = 0; i < G_N_ELEMENTS (cuts); i++) {
+          g_autofree char *tn = g_strdup_printf ("trunc-x2-%s-%03u.bin", wide ? "i16" : "i8", i);
+          put (dir, tn, p, cuts[i]);
+        }
+      }
+    }
+  /* Containers the model loader refuses but the reader accepts: other dtypes,
+   * scalars, empty tensors, metadata only. */
+  g_autoptr (EspcnSafetensorsWriter) w = espcn_safetensors_writer_new ();
+  const gint64 shape2[2] = { 2, 3 }, shape0[1] = { 0 };
+  guint16 h[6] = { 0x3c00, 0x4000, 0xbc00, 0x7c00, 0x7e00, 0 };
+  double d = 1.5;
+  espcn_safetensors_writer_add (w, "half", ESPCN_DTYPE_F16, 2, shape2, h, NULL);
+  espcn_safetensors_writer_add (w, "scalar", ESPCN_DTYPE_F64, 0, NULL, &d, NULL);
+  espcn_safetensors_writer_add (w, "empty", ESPCN_DTYPE_I32, 1, shape0, NULL, NULL);
+  espcn_safetensors_writer_set_metadata (w, "format", "espcn-int8", NULL);
+  espcn_safetensors_writer_set_metadata (w, "format_version", "1", NULL);
+  g_autoptr (GBytes) b = espcn_safetensors_writer_to_bytes (w);
+  put (dir, "container-dtypes.st", g_bytes_get_data (b, NULL), g_bytes_get_size (b));
+  static const char meta_only[] = "\x2c\0\0\0\0\0\0\0{\"__metadata__\":{\"format\":\"espcn-int8\"}}    ";
+  put (dir, "container-metadata-only.st", meta_only, sizeof meta_only - 1);
+}
+
+/* The engine target reads: model/threads/isa, w, h, two layouts of 4 bytes, two
+ * stride paddings, then pixels. */
+static void
+frame (const char *dir, const char *name, const guint8 head[13], int n_pixels, guint64 seed)
+{
+  GByteArray *a = g_byte_array_new ();
+  g_byte_array_append (a, head, 13);
+  EspcnRng rng;
+  espcn_rng_seed (&rng, seed);
+  for (int i = 0; i < n_pixels; i++) {
+    guint8 v = (guint8) espcn_rng_below (&rng, 256);
+    g_byte_array_append (a, &v, 1);
+  }
+  put (dir, name, a->data, a->len);
+  g_byte_array_unref (a);
+}
+
+static void
+engine_corpus (const char *dir)
+{
+  /* sel: model = sel % 6 (x2 i8, x2 i16, x3 i8, ...), threads = 1 + sel / 6 % 3, isa = sel / 18 % 2. */
+  frame (dir, "rgb-x2-1x1.bin", (const guint8[13]) { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }, 3, 1);
+  frame (dir, "rgb-x2-7x5-2threads.bin", (const guint8[13]) { 6, 6, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }, 105, 2);
+  frame (dir, "bgrx-to-xrgb-x3-i16-padded.bin",
+      (const guint8[13]) { 3, 16, 9, 1, 2, 1, 0, 1, 1, 0, 0, 5, 17 }, 600, 3);
+  frame (dir, "rgba16-x4-c-3threads.bin", (const guint8[13]) { 4 + 12 + 18, 40, 30, 13, 7, 3, 9, 0, 0, 0, 0, 33, 0 },
+      256, 4);
+  frame (dir, "x4-i16-wide-odd.bin", (const guint8[13]) { 5, 47, 1, 0, 0, 0, 0, 2, 0, 0, 0, 1, 63 }, 200, 5);
+  frame (dir, "tall-1-wide.bin", (const guint8[13]) { 1, 0, 39, 0, 0, 0, 0, 0, 2, 1, 0, 0, 0 }, 50, 6);
+  /* Refused: zero width, a short stride, an invalid layout. */
+  frame (dir, "refused-zero-width.bin", (const guint8[13]) { 0, 255, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }, 10, 7);
+  frame (dir, "refused-short-stride.bin", (const guint8[13]) { 0, 5, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0x81, 0 }, 10, 8);
+  frame (dir, "refused-bad-layout.bin", (const guint8[13]) { 0, 5, 3, 0xc3, 0, 0, 1, 0, 0, 0, 0, 0, 0 }, 10, 9);
+}
+
+int
+main (int argc, char **argv)
+{
+  if (argc != 2) {
+    fprintf (stderr, "usage: %s CORPUS-DIR\n", argv[0]);
+    return 2;
+  }
+  g_autofree char *ld = g_build_filename (argv[1], "fuzz-model-loader", NULL);
+  g_autofree char *ed = g_build_filename (argv[1], "fuzz-engine-frame", NULL);
+  g_mkdir_with_parents (ld, 0755);
+  g_mkdir_with_parents (ed, 0755);
+  loader_corpus (ld);
+  engine_corpus (ed);
+  return 0;
+}
