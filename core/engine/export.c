@@ -123,11 +123,15 @@ export_model (const EspcnFloatModel *model, const char *method, GHashTable *meta
       /* A channel whose learned step collapsed (a dead channel: LSQ can shrink s to
        * its floor) has a bias far larger than its weights' grid can carry.  Its
        * weights then contribute nothing measurable, so the channel is re-gridded
-       * with a coarser step (x2 until the bias fits): each weight moves by at most
+       * with a coarser step (one power of two): each weight moves by at most
        * half of the new step, which is still far below the bias it sits beside. */
-      if (fabs (b) > ESPCN_INT8_BIAS_MAX / 2 && isfinite (b)) {
+      /* Likewise a channel whose step is so small that its requantization multiplier
+       * falls below the 31-bit multiplier's reach (2^-32 with shift 62). */
+      double need_b = fabs (b) / (ESPCN_INT8_BIAS_MAX / 2);
+      double need_m = 0x1p-31 / (acc_step / s_out);
+      if (MAX (need_b, need_m) > 1.0 && isfinite (b)) {
         gsize per = nw / cout;
-        double k = exp2 (ceil (log2 (fabs (b) / (ESPCN_INT8_BIAS_MAX / 2)))); /* one power-of-two re-grid */
+        double k = exp2 (ceil (log2 (MAX (need_b, need_m)))); /* one power-of-two re-grid */
         s_w *= k;
         for (gsize j = (gsize) c * per; j < (gsize) (c + 1) * per; j++)
           own[i].w[j] = (gint16) floor (own[i].w[j] / k + 0.5);

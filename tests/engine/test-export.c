@@ -411,6 +411,18 @@ test_unrepresentable_values_are_refused (void)
     g_assert_cmpfloat (l->weight_scale[1], >, l->weight_scale[0]);
   }
   f->model->bias[0][1] = 0.0f;
+  /* A dead channel (all weights ~0, max-based step ~1e-30): its requantization
+   * multiplier would be far below 2^-32, so it is re-gridded too. */
+  {
+    float saved = ((TestQ *) f->q[0]->priv)->step[2];
+    ((TestQ *) f->q[0]->priv)->step[2] = 1e-30f;
+    g_autoptr (GError) error = NULL;
+    g_autoptr (EspcnInt8Model) m = espcn_export_int8_model (f->model, "testq", NULL, &error);
+    g_assert_no_error (error);
+    const EspcnInt8Layer *l = espcn_int8_model_get_layer (m, 0);
+    g_assert_cmpfloat (l->weight_scale[2], >, 1e-20);
+    ((TestQ *) f->q[0]->priv)->step[2] = saved;
+  }
   /* Weight levels beyond int16. */
   ((TestQ *) f->q[2]->priv)->wmax = 5000;
   expect_export_error (f, "testq", "conv3 weight quantizer", "int16");
