@@ -87,12 +87,6 @@ main (int argc, char **argv)
   for (guint i = 0; i < loaded->len; i++)
     g_ptr_array_add (models, g_steal_pointer (&g_ptr_array_index (loaded, i)));
   g_ptr_array_set_size (loaded, 0);
-  for (guint k = 0; k < models->len; k++) {
-    EspcnEvalModel *m = g_ptr_array_index (models, k);
-    if (espcn_eval_model_get_kind (m) == ESPCN_EVAL_FAKE_QUANT && g_strcmp0 (espcn_eval_model_get_method (m), "adaround") == 0)
-      fprintf (stderr, "note: %s: AdaRound's activation calibration is not stored in training checkpoints; "
-          "its fake-quant activations may run unquantized\n", espcn_eval_model_get_name (m));
-  }
 
   set = espcn_eval_set_open (data, (guint) num, &error);
   if (set == NULL)
