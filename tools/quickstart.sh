@@ -17,7 +17,3 @@ meson compile -C "$builddir"
 # The element with the shipped x4 LSQ preset on photographs of the test split:
 # frames per second through gst-launch-1.0, and PSNR beside bicubic.
 bash tools/demo-element.sh lsq.bin 20
-
-# A short float training run on the photographs: validation PSNR beside bicubic.
-"$builddir/tools/espcn-train" --data sample-data --method none --scale 4 --epochs 5 \
-  --num-train 200 --num-val 50 --seed 42 --out runs/quickstart --no-progress
