@@ -12,6 +12,7 @@
 #include "image/image.h"
 #include "image/image_io.h"
 #include "io/safetensors.h"
+#include "test-util.h"
 #include "train/trainer.h"
 #include "util/atomic_file.h"
 #include "util/rng.h"
@@ -45,22 +46,6 @@ write_images (const char *dir, int count, int w, int h, guint64 seed)
   }
 }
 
-/* Names and bytes of every tensor, in file order: equal iff the weights, Adam state
- * and quantizer state are equal bit for bit. */
-static GBytes *
-tensor_bytes (const char *path)
-{
-  g_autoptr (GError) error = NULL;
-  g_autoptr (EspcnSafetensors) st = espcn_safetensors_load_file (path, &error);
-  g_assert_no_error (error);
-  GByteArray *all = g_byte_array_new ();
-  for (guint i = 0; i < espcn_safetensors_n_tensors (st); i++) {
-    const EspcnTensor *t = espcn_safetensors_get_nth (st, i);
-    g_byte_array_append (all, (const guint8 *) t->name, (guint) strlen (t->name) + 1);
-    g_byte_array_append (all, t->data, (guint) t->nbytes);
-  }
-  return g_byte_array_free_to_bytes (all);
-}
 
 /* One configuration for every run of a test: resume requires the same options. */
 static GPtrArray *
@@ -171,8 +156,8 @@ test_signal_stops_with_checkpoint_and_resume_is_exact (gconstpointer data)
 
   run_to_end (out_b, ckpt, epochs);
   g_autofree char *ckpt_a = g_build_filename (out_a, "none.safetensors", NULL);
-  g_autoptr (GBytes) a = tensor_bytes (ckpt_a);
-  g_autoptr (GBytes) b = tensor_bytes (ckpt);
+  g_autoptr (GBytes) a = espcn_test_tensor_bytes (ckpt_a);
+  g_autoptr (GBytes) b = espcn_test_tensor_bytes (ckpt);
   g_assert_cmpuint (g_bytes_get_size (a), >, 1000);
   g_assert_true (g_bytes_equal (a, b));
 }

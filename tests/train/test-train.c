@@ -7,6 +7,7 @@
 #include "image/image.h"
 #include "image/image_io.h"
 #include "io/safetensors.h"
+#include "test-util.h"
 #include "quant/quantizer.h"
 #include "train/trainer.h"
 #include "util/rng.h"
@@ -153,20 +154,6 @@ test_unwritable_output_is_an_error (void)
   espcn_train_config_clear (&cfg);
 }
 
-static GBytes *
-tensor_bytes (const char *path)
-{
-  g_autoptr (GError) error = NULL;
-  g_autoptr (EspcnSafetensors) st = espcn_safetensors_load_file (path, &error);
-  g_assert_no_error (error);
-  GByteArray *all = g_byte_array_new ();
-  for (guint i = 0; i < espcn_safetensors_n_tensors (st); i++) {
-    const EspcnTensor *t = espcn_safetensors_get_nth (st, i);
-    g_byte_array_append (all, (const guint8 *) t->name, (guint) strlen (t->name) + 1);
-    g_byte_array_append (all, t->data, (guint) t->nbytes);
-  }
-  return g_byte_array_free_to_bytes (all);
-}
 
 /* Interrupted mid-epoch (and again across the float -> quantized switch), then
  * resumed: the final checkpoint equals an uninterrupted run's, tensor for tensor. */
@@ -209,8 +196,8 @@ test_resume_equals_uninterrupted (gconstpointer method)
   g_assert_cmpuint (res.history->len, ==, 3);
   espcn_train_result_clear (&res);
 
-  g_autoptr (GBytes) a = tensor_bytes (ckpt_a);
-  g_autoptr (GBytes) b = tensor_bytes (ckpt_b);
+  g_autoptr (GBytes) a = espcn_test_tensor_bytes (ckpt_a);
+  g_autoptr (GBytes) b = espcn_test_tensor_bytes (ckpt_b);
   g_assert_true (g_bytes_equal (a, b));
   espcn_train_config_clear (&cfg);
 }
