@@ -66,20 +66,21 @@ gboolean espcn_runner_process (EspcnRunner *r, const guint8 *in, gsize in_stride
 int espcn_runner_get_n_threads (const EspcnRunner *r);
 
 /* Kernel selection.  ESPCN_ISA_AUTO takes the best instruction set the CPU
- * supports (AVX2, else plain C), unless the environment says otherwise:
- * ESPCN_FORCE_REFERENCE=1 forces the plain C kernels, ESPCN_ISA=c|avx2 picks
+ * supports (AVX2, else SSE4.1, else plain C), unless the environment says
+ * otherwise: ESPCN_FORCE_REFERENCE=1 forces the plain C kernels, ESPCN_ISA=c|sse41|avx2 picks
  * one (an unknown name or an unsupported set makes runner creation fail).
  * Every choice computes the same bytes; only the speed differs. */
 typedef enum {
   ESPCN_ISA_AUTO = 0,
   ESPCN_ISA_C = 1,
   ESPCN_ISA_AVX2 = 2,
+  ESPCN_ISA_SSE41 = 3,
 } EspcnIsa;
 
 /* espcn_runner_new() with an explicit instruction set (ESPCN_ISA_AUTO reads the
  * environment as above); fails if the build or CPU cannot run it. */
 EspcnRunner *espcn_runner_new_full (EspcnInt8Model *m, int n_threads, EspcnIsa isa, GError **error);
-/* The kernels in use: "c" or "avx2". */
+/* The kernels in use: "c", "sse41" or "avx2". */
 const char *espcn_runner_get_isa_name (const EspcnRunner *r);
 void espcn_runner_free (EspcnRunner *r);
 

@@ -14,7 +14,7 @@
 
 #include <glib.h>
 
-#include "engine/kernels-config.h"  /* ESPCN_HAVE_AVX2 */
+#include "engine/kernels-config.h"  /* ESPCN_HAVE_SSE41, ESPCN_HAVE_AVX2, ESPCN_HAVE_NEON */
 #include "engine/model.h"
 
 G_BEGIN_DECLS
@@ -54,13 +54,15 @@ typedef struct {
 typedef void (*EspcnConvRowFn) (const EspcnConvPacked *p, const guint8 *const *rows, int width, guint8 *dst);
 
 typedef struct {
-  const char *name;                          /* "c", "avx2" */
+  const char *name;                          /* "c", "sse41", "avx2", "neon" */
   EspcnConvRowFn conv_row[ESPCN_CONV_N_KINDS];
 } EspcnKernels;
 
 typedef enum {
   ESPCN_KERNELS_C = 0,
-  ESPCN_KERNELS_AVX2 = 1,
+  ESPCN_KERNELS_SSE41,  /* x86 without AVX2 */
+  ESPCN_KERNELS_AVX2,
+  ESPCN_KERNELS_NEON,   /* AArch64 (NEON is part of the base architecture) */
   ESPCN_KERNELS_N
 } EspcnKernelIsa;
 
@@ -83,8 +85,14 @@ void espcn_kernels_init (EspcnKernels *k, EspcnKernelIsa isa);
 void espcn_conv_row_u7s8_c (const EspcnConvPacked *p, const guint8 *const *rows, int width, guint8 *dst);
 void espcn_conv_row_wide_c (const EspcnConvPacked *p, const guint8 *const *rows, int width, guint8 *dst);
 
+#ifdef ESPCN_HAVE_SSE41
+void espcn_kernels_init_sse41 (EspcnKernels *k);
+#endif
 #ifdef ESPCN_HAVE_AVX2
 void espcn_kernels_init_avx2 (EspcnKernels *k);
+#endif
+#ifdef ESPCN_HAVE_NEON
+void espcn_kernels_init_neon (EspcnKernels *k);
 #endif
 
 G_END_DECLS

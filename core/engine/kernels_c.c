@@ -119,10 +119,23 @@ espcn_kernels_isa_supported (EspcnKernelIsa isa)
   switch (isa) {
     case ESPCN_KERNELS_C:
       return TRUE;
+    case ESPCN_KERNELS_SSE41:
+#if defined(ESPCN_HAVE_SSE41) && (defined(__x86_64__) || defined(__i386__))
+      __builtin_cpu_init ();
+      return __builtin_cpu_supports ("sse4.1") != 0;
+#else
+      return FALSE;
+#endif
     case ESPCN_KERNELS_AVX2:
 #if defined(ESPCN_HAVE_AVX2) && (defined(__x86_64__) || defined(__i386__))
       __builtin_cpu_init ();
       return __builtin_cpu_supports ("avx2") != 0;
+#else
+      return FALSE;
+#endif
+    case ESPCN_KERNELS_NEON:
+#if defined(ESPCN_HAVE_NEON) && defined(__aarch64__)
+      return TRUE;
 #else
       return FALSE;
 #endif
@@ -138,8 +151,16 @@ espcn_kernels_init (EspcnKernels *k, EspcnKernelIsa isa)
   k->conv_row[ESPCN_CONV_U7S8] = espcn_conv_row_u7s8_c;
   k->conv_row[ESPCN_CONV_WIDE] = espcn_conv_row_wide_c;
   g_return_if_fail (espcn_kernels_isa_supported (isa));
+#ifdef ESPCN_HAVE_SSE41
+  if (isa == ESPCN_KERNELS_SSE41)
+    espcn_kernels_init_sse41 (k);
+#endif
 #ifdef ESPCN_HAVE_AVX2
   if (isa == ESPCN_KERNELS_AVX2)
     espcn_kernels_init_avx2 (k);
+#endif
+#ifdef ESPCN_HAVE_NEON
+  if (isa == ESPCN_KERNELS_NEON)
+    espcn_kernels_init_neon (k);
 #endif
 }

@@ -253,7 +253,7 @@ ensure_capacity (EspcnRunner *r, int width, GError **error)
   return TRUE;
 }
 
-/* ESPCN_FORCE_REFERENCE=1 or ESPCN_ISA=c|avx2 override the automatic choice. */
+/* ESPCN_FORCE_REFERENCE=1 or ESPCN_ISA=c|sse41|avx2 override the automatic choice. */
 static gboolean
 isa_from_env (EspcnIsa *isa, GError **error)
 {
@@ -267,11 +267,13 @@ isa_from_env (EspcnIsa *isa, GError **error)
     return TRUE;
   if (g_ascii_strcasecmp (name, "c") == 0)
     *isa = ESPCN_ISA_C;
+  else if (g_ascii_strcasecmp (name, "sse41") == 0)
+    *isa = ESPCN_ISA_SSE41;
   else if (g_ascii_strcasecmp (name, "avx2") == 0)
     *isa = ESPCN_ISA_AVX2;
   else {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-        "ESPCN_ISA=%s is not one of c, avx2", name);
+        "ESPCN_ISA=%s is not one of c, sse41, avx2", name);
     return FALSE;
   }
   return TRUE;
@@ -297,10 +299,16 @@ espcn_runner_new_full (EspcnInt8Model *m, int n_threads, EspcnIsa isa, GError **
   EspcnKernelIsa kisa;
   switch (isa) {
     case ESPCN_ISA_AUTO:
-      kisa = espcn_kernels_isa_supported (ESPCN_KERNELS_AVX2) ? ESPCN_KERNELS_AVX2 : ESPCN_KERNELS_C;
+      /* The kernel table lists instruction sets from the slowest up. */
+      kisa = ESPCN_KERNELS_N - 1;
+      while (kisa > ESPCN_KERNELS_C && !espcn_kernels_isa_supported (kisa))
+        kisa--;
       break;
     case ESPCN_ISA_C:
       kisa = ESPCN_KERNELS_C;
+      break;
+    case ESPCN_ISA_SSE41:
+      kisa = ESPCN_KERNELS_SSE41;
       break;
     case ESPCN_ISA_AVX2:
       kisa = ESPCN_KERNELS_AVX2;
@@ -311,7 +319,8 @@ espcn_runner_new_full (EspcnInt8Model *m, int n_threads, EspcnIsa isa, GError **
   }
   if (!espcn_kernels_isa_supported (kisa)) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
-        "this build or CPU does not support the requested instruction set (avx2)");
+        "this build or CPU does not support the requested instruction set (%s)",
+        kisa == ESPCN_KERNELS_SSE41 ? "sse41" : kisa == ESPCN_KERNELS_AVX2 ? "avx2" : "?");
     return NULL;
   }
 

@@ -176,6 +176,7 @@ test_kernels_match_c_on_random_layers (void)
       rand_layer_free (&r);
       checked++;
     }
+    g_test_message ("isa %d checked", isa);
   }
   g_test_message ("%d random layer cases", checked);
 }
@@ -262,6 +263,39 @@ test_u7s8_extreme_pair_is_exact (void)
   }
 }
 
+/* A requantized value of 2^32 or 2^33 (before the clamp) must clamp to qmax:
+ * a kernel that narrows to 32 bits before clamping would see 0. */
+static void
+test_requant_clamps_results_beyond_32_bits (void)
+{
+  gint16 w[8 * 4] = { 0 };
+  gint32 bias[8], mult[8], shift[8];
+  for (int c = 0; c < 8; c++) {
+    w[c * 4] = (gint16) (c % 3);  /* some channels also read the input */
+    bias[c] = 1 << 20;
+    mult[c] = 1 << 30;
+    shift[c] = 18 - c % 2;        /* y = 2^32 or 2^33 (+ the input's share) */
+  }
+  EspcnInt8Layer l = { .out_c = 8, .in_c = 4, .k = 1, .weight_dtype = ESPCN_WEIGHT_I8, .weight = w,
+    .bias = bias, .multiplier = mult, .shift = shift, .out_max = 127, .in_max = 127 };
+  guint8 row[3 * 4] = { 0, 0, 0, 0, 64, 0, 0, 0, 127, 0, 0, 0 };
+  const guint8 *rows[1] = { row };
+  for (int wide = 0; wide < 2; wide++)
+    for (int isa = 0; isa < ESPCN_KERNELS_N; isa++) {
+      if (!espcn_kernels_isa_supported (isa))
+        continue;
+      EspcnConvPacked p;
+      espcn_conv_pack (&p, &l, 4, NULL, wide);
+      EspcnKernels kern;
+      espcn_kernels_init (&kern, isa);
+      guint8 out[3 * 8];
+      kern.conv_row[p.kind](&p, rows, 3, out);
+      for (int i = 0; i < 3 * 8; i++)
+        g_assert_cmpint (out[i], ==, 127);
+      espcn_conv_packed_clear (&p);
+    }
+}
+
 static const EspcnPixelLayout layouts[] = {
   { 3, 0, 1, 2 }, { 3, 2, 1, 0 }, { 4, 0, 1, 2 }, { 4, 2, 1, 0 }, { 4, 1, 2, 3 }, { 4, 3, 2, 1 },
   { 5, 4, 0, 2 }, { 3, 1, 2, 0 },
@@ -273,9 +307,10 @@ static void
 check_runner (EspcnRng *rng, EspcnInt8Model *m, const int (*sizes)[2], gsize n_sizes, const char *what)
 {
   int s = espcn_int8_model_get_scale (m);
-  const EspcnIsa isas[] = { ESPCN_ISA_C, ESPCN_ISA_AVX2 };
+  const EspcnIsa isas[] = { ESPCN_ISA_C, ESPCN_ISA_SSE41, ESPCN_ISA_AVX2 };
+  const EspcnKernelIsa kisas[] = { ESPCN_KERNELS_C, ESPCN_KERNELS_SSE41, ESPCN_KERNELS_AVX2 };
   for (gsize ii = 0; ii < G_N_ELEMENTS (isas); ii++) {
-    if (isas[ii] == ESPCN_ISA_AVX2 && !espcn_kernels_isa_supported (ESPCN_KERNELS_AVX2))
+    if (!espcn_kernels_isa_supported (kisas[ii]))
       continue;
     for (int nt = 1; nt <= 3; nt += (isas[ii] == ESPCN_ISA_C ? 2 : 1)) {
       g_autoptr (GError) error = NULL;
@@ -405,6 +440,23 @@ test_isa_selection_by_environment (void)
   g_assert_cmpstr (espcn_runner_get_isa_name (r), ==, "c");
   espcn_runner_free (r);
 
+  /* Each SIMD set by name where the CPU has it, a clear error where not. */
+  const struct { const char *name; EspcnKernelIsa kisa; } named[] = {
+    { "sse41", ESPCN_KERNELS_SSE41 }, { "avx2", ESPCN_KERNELS_AVX2 } };
+  for (gsize i = 0; i < G_N_ELEMENTS (named); i++) {
+    g_setenv ("ESPCN_ISA", named[i].name, TRUE);
+    r = espcn_runner_new (m, 1, &error);
+    if (espcn_kernels_isa_supported (named[i].kisa)) {
+      g_assert_no_error (error);
+      g_assert_cmpstr (espcn_runner_get_isa_name (r), ==, named[i].name);
+      espcn_runner_free (r);
+    } else {
+      g_assert_null (r);
+      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED);
+      g_clear_error (&error);
+    }
+  }
+
   g_setenv ("ESPCN_ISA", "mmx", TRUE);
   g_assert_null (espcn_runner_new (m, 1, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
@@ -420,8 +472,10 @@ test_isa_selection_by_environment (void)
 
   r = espcn_runner_new (m, 1, &error);
   g_assert_no_error (error);
+  /* Automatic: the fastest set the CPU supports. */
   g_assert_cmpstr (espcn_runner_get_isa_name (r), ==,
-      espcn_kernels_isa_supported (ESPCN_KERNELS_AVX2) ? "avx2" : "c");
+      espcn_kernels_isa_supported (ESPCN_KERNELS_AVX2) ? "avx2"
+      : espcn_kernels_isa_supported (ESPCN_KERNELS_SSE41) ? "sse41" : "c");
   espcn_runner_free (r);
 }
 
@@ -436,6 +490,8 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/checkasm/kernels-match-c-on-random-layers", test_kernels_match_c_on_random_layers);
   g_test_add_func ("/engine/checkasm/kernels-match-c-at-extremes", test_kernels_match_c_at_extremes);
   g_test_add_func ("/engine/checkasm/u7s8-extreme-pair-is-exact", test_u7s8_extreme_pair_is_exact);
+  g_test_add_func ("/engine/checkasm/requant-clamps-results-beyond-32-bits",
+      test_requant_clamps_results_beyond_32_bits);
   g_test_add_func ("/engine/checkasm/runner-matches-reference-on-random-models",
       test_runner_matches_reference_on_random_models);
   g_test_add_func ("/engine/checkasm/runner-matches-reference-at-extremes", test_runner_matches_reference_at_extremes);
