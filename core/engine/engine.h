@@ -75,6 +75,7 @@ typedef enum {
   ESPCN_ISA_C = 1,
   ESPCN_ISA_AVX2 = 2,
   ESPCN_ISA_SSE41 = 3,
+  ESPCN_ISA_NEON = 4,   /* AArch64 only; ESPCN_ISA=neon */
 } EspcnIsa;
 
 /* espcn_runner_new() with an explicit instruction set (ESPCN_ISA_AUTO reads the

@@ -271,9 +271,11 @@ isa_from_env (EspcnIsa *isa, GError **error)
     *isa = ESPCN_ISA_SSE41;
   else if (g_ascii_strcasecmp (name, "avx2") == 0)
     *isa = ESPCN_ISA_AVX2;
+  else if (g_ascii_strcasecmp (name, "neon") == 0)
+    *isa = ESPCN_ISA_NEON;
   else {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-        "ESPCN_ISA=%s is not one of c, sse41, avx2", name);
+        "ESPCN_ISA=%s is not one of c, sse41, avx2, neon", name);
     return FALSE;
   }
   return TRUE;
@@ -313,6 +315,9 @@ espcn_runner_new_full (EspcnInt8Model *m, int n_threads, EspcnIsa isa, GError **
     case ESPCN_ISA_AVX2:
       kisa = ESPCN_KERNELS_AVX2;
       break;
+    case ESPCN_ISA_NEON:
+      kisa = ESPCN_KERNELS_NEON;
+      break;
     default:
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "unknown instruction set %d", (int) isa);
       return NULL;
@@ -320,7 +325,8 @@ espcn_runner_new_full (EspcnInt8Model *m, int n_threads, EspcnIsa isa, GError **
   if (!espcn_kernels_isa_supported (kisa)) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
         "this build or CPU does not support the requested instruction set (%s)",
-        kisa == ESPCN_KERNELS_SSE41 ? "sse41" : kisa == ESPCN_KERNELS_AVX2 ? "avx2" : "?");
+        kisa == ESPCN_KERNELS_SSE41 ? "sse41" : kisa == ESPCN_KERNELS_AVX2 ? "avx2"
+        : kisa == ESPCN_KERNELS_NEON ? "neon" : "?");
     return NULL;
   }
 
