@@ -307,8 +307,8 @@ static void
 check_runner (EspcnRng *rng, EspcnInt8Model *m, const int (*sizes)[2], gsize n_sizes, const char *what)
 {
   int s = espcn_int8_model_get_scale (m);
-  const EspcnIsa isas[] = { ESPCN_ISA_C, ESPCN_ISA_SSE41, ESPCN_ISA_AVX2 };
-  const EspcnKernelIsa kisas[] = { ESPCN_KERNELS_C, ESPCN_KERNELS_SSE41, ESPCN_KERNELS_AVX2 };
+  const EspcnIsa isas[] = { ESPCN_ISA_C, ESPCN_ISA_SSE41, ESPCN_ISA_AVX2, ESPCN_ISA_NEON };
+  const EspcnKernelIsa kisas[] = { ESPCN_KERNELS_C, ESPCN_KERNELS_SSE41, ESPCN_KERNELS_AVX2, ESPCN_KERNELS_NEON };
   for (gsize ii = 0; ii < G_N_ELEMENTS (isas); ii++) {
     if (!espcn_kernels_isa_supported (kisas[ii]))
       continue;
@@ -442,7 +442,7 @@ test_isa_selection_by_environment (void)
 
   /* Each SIMD set by name where the CPU has it, a clear error where not. */
   const struct { const char *name; EspcnKernelIsa kisa; } named[] = {
-    { "sse41", ESPCN_KERNELS_SSE41 }, { "avx2", ESPCN_KERNELS_AVX2 } };
+    { "sse41", ESPCN_KERNELS_SSE41 }, { "avx2", ESPCN_KERNELS_AVX2 }, { "neon", ESPCN_KERNELS_NEON } };
   for (gsize i = 0; i < G_N_ELEMENTS (named); i++) {
     g_setenv ("ESPCN_ISA", named[i].name, TRUE);
     r = espcn_runner_new (m, 1, &error);
@@ -472,10 +472,12 @@ test_isa_selection_by_environment (void)
 
   r = espcn_runner_new (m, 1, &error);
   g_assert_no_error (error);
-  /* Automatic: the fastest set the CPU supports. */
-  g_assert_cmpstr (espcn_runner_get_isa_name (r), ==,
-      espcn_kernels_isa_supported (ESPCN_KERNELS_AVX2) ? "avx2"
-      : espcn_kernels_isa_supported (ESPCN_KERNELS_SSE41) ? "sse41" : "c");
+  /* Automatic: the fastest set the CPU supports (the last supported one named above). */
+  const char *best = "c";
+  for (gsize i = 0; i < G_N_ELEMENTS (named); i++)
+    if (espcn_kernels_isa_supported (named[i].kisa))
+      best = named[i].name;
+  g_assert_cmpstr (espcn_runner_get_isa_name (r), ==, best);
   espcn_runner_free (r);
 }
 
