@@ -84,6 +84,18 @@ void espcn_orc_unpack_rgbx (guint32 * ORC_RESTRICT d1, const guint8 * ORC_RESTRI
 void espcn_orc_unpack_bgrx (guint32 * ORC_RESTRICT d1, const guint8 * ORC_RESTRICT s1, int n);
 void espcn_orc_unpack_xrgb (guint32 * ORC_RESTRICT d1, const guint8 * ORC_RESTRICT s1, int n);
 void espcn_orc_unpack_xbgr (guint32 * ORC_RESTRICT d1, const guint8 * ORC_RESTRICT s1, int n);
+void espcn_orc_shuffle2_rgbx (guint8 * ORC_RESTRICT d1, int d1_stride, const guint8 * ORC_RESTRICT s1, int s1_stride, const guint8 * ORC_RESTRICT s2, int s2_stride, const guint8 * ORC_RESTRICT s3, int s3_stride, int m);
+void espcn_orc_shuffle2_bgrx (guint8 * ORC_RESTRICT d1, int d1_stride, const guint8 * ORC_RESTRICT s1, int s1_stride, const guint8 * ORC_RESTRICT s2, int s2_stride, const guint8 * ORC_RESTRICT s3, int s3_stride, int m);
+void espcn_orc_shuffle2_xrgb (guint8 * ORC_RESTRICT d1, int d1_stride, const guint8 * ORC_RESTRICT s1, int s1_stride, const guint8 * ORC_RESTRICT s2, int s2_stride, const guint8 * ORC_RESTRICT s3, int s3_stride, int m);
+void espcn_orc_shuffle2_xbgr (guint8 * ORC_RESTRICT d1, int d1_stride, const guint8 * ORC_RESTRICT s1, int s1_stride, const guint8 * ORC_RESTRICT s2, int s2_stride, const guint8 * ORC_RESTRICT s3, int s3_stride, int m);
+void espcn_orc_shuffle3_rgbx (guint8 * ORC_RESTRICT d1, int d1_stride, const guint8 * ORC_RESTRICT s1, int s1_stride, const guint8 * ORC_RESTRICT s2, int s2_stride, const guint8 * ORC_RESTRICT s3, int s3_stride, int m);
+void espcn_orc_shuffle3_bgrx (guint8 * ORC_RESTRICT d1, int d1_stride, const guint8 * ORC_RESTRICT s1, int s1_stride, const guint8 * ORC_RESTRICT s2, int s2_stride, const guint8 * ORC_RESTRICT s3, int s3_stride, int m);
+void espcn_orc_shuffle3_xrgb (guint8 * ORC_RESTRICT d1, int d1_stride, const guint8 * ORC_RESTRICT s1, int s1_stride, const guint8 * ORC_RESTRICT s2, int s2_stride, const guint8 * ORC_RESTRICT s3, int s3_stride, int m);
+void espcn_orc_shuffle3_xbgr (guint8 * ORC_RESTRICT d1, int d1_stride, const guint8 * ORC_RESTRICT s1, int s1_stride, const guint8 * ORC_RESTRICT s2, int s2_stride, const guint8 * ORC_RESTRICT s3, int s3_stride, int m);
+void espcn_orc_shuffle4_rgbx (guint8 * ORC_RESTRICT d1, int d1_stride, const guint8 * ORC_RESTRICT s1, int s1_stride, const guint8 * ORC_RESTRICT s2, int s2_stride, const guint8 * ORC_RESTRICT s3, int s3_stride, int m);
+void espcn_orc_shuffle4_bgrx (guint8 * ORC_RESTRICT d1, int d1_stride, const guint8 * ORC_RESTRICT s1, int s1_stride, const guint8 * ORC_RESTRICT s2, int s2_stride, const guint8 * ORC_RESTRICT s3, int s3_stride, int m);
+void espcn_orc_shuffle4_xrgb (guint8 * ORC_RESTRICT d1, int d1_stride, const guint8 * ORC_RESTRICT s1, int s1_stride, const guint8 * ORC_RESTRICT s2, int s2_stride, const guint8 * ORC_RESTRICT s3, int s3_stride, int m);
+void espcn_orc_shuffle4_xbgr (guint8 * ORC_RESTRICT d1, int d1_stride, const guint8 * ORC_RESTRICT s1, int s1_stride, const guint8 * ORC_RESTRICT s2, int s2_stride, const guint8 * ORC_RESTRICT s3, int s3_stride, int m);
 
 
 /* begin Orc C target preamble */
@@ -577,6 +589,2730 @@ espcn_orc_unpack_xbgr (guint32 * ORC_RESTRICT d1, const guint8 * ORC_RESTRICT s1
   ex->n = n;
   ex->arrays[ORC_VAR_D1] = d1;
   ex->arrays[ORC_VAR_S1] = (void *)s1;
+
+  func = c->exec;
+  func (ex);
+}
+#endif
+
+
+/* espcn_orc_shuffle2_rgbx */
+#ifdef DISABLE_ORC
+void
+espcn_orc_shuffle2_rgbx (guint8 * ORC_RESTRICT d1, int d1_stride, const guint8 * ORC_RESTRICT s1, int s1_stride, const guint8 * ORC_RESTRICT s2, int s2_stride, const guint8 * ORC_RESTRICT s3, int s3_stride, int m){
+  int i;
+  int j;
+  int n = 2;
+  orc_union32 * ORC_RESTRICT ptr0;
+  const orc_int8 * ORC_RESTRICT ptr4;
+  const orc_int8 * ORC_RESTRICT ptr5;
+  const orc_int8 * ORC_RESTRICT ptr6;
+  orc_union32 var36;
+  orc_int8 var37;
+  orc_int8 var38;
+  orc_int8 var39;
+  orc_union32 var40;
+  orc_union16 var41;
+  orc_int8 var42;
+  orc_union16 var43;
+  orc_union16 var44;
+
+  for (j = 0; j < m; j++) {
+    ptr0 = ORC_PTR_OFFSET(d1, d1_stride * j);
+    ptr4 = ORC_PTR_OFFSET(s1, s1_stride * j);
+    ptr5 = ORC_PTR_OFFSET(s2, s2_stride * j);
+    ptr6 = ORC_PTR_OFFSET(s3, s3_stride * j);
+
+
+    for (i = 0; i < n; i++) {
+      /* 0: loadl */
+      var36 = ptr0[i];
+      /* 1: select1lw */
+      {
+       orc_union32 _src;
+       _src.i = var36.i;
+       var41.i = _src.x2[1];
+    }
+      /* 2: select1wb */
+      {
+       orc_union16 _src;
+       _src.i = var41.i;
+       var42 = _src.x2[1];
+    }
+      /* 3: loadb */
+      var37 = ptr4[i];
+      /* 4: loadb */
+      var38 = ptr5[i];
+      /* 5: mergebw */
+      {
+       orc_union16 _dest;
+       _dest.x2[0] = var37;
+       _dest.x2[1] = var38;
+       var43.i = _dest.i;
+    }
+      /* 6: loadb */
+      var39 = ptr6[i];
+      /* 7: mergebw */
+      {
+       orc_union16 _dest;
+       _dest.x2[0] = var39;
+       _dest.x2[1] = var42;
+       var44.i = _dest.i;
+    }
+      /* 8: mergewl */
+      {
+       orc_union32 _dest;
+       _dest.x2[0] = var43.i;
+       _dest.x2[1] = var44.i;
+       var40.i = _dest.i;
+    }
+      /* 9: storel */
+      ptr0[i] = var40;
+    }
+  }
+
+}
+
+#else
+static void
+_backup_espcn_orc_shuffle2_rgbx (OrcExecutor * ORC_RESTRICT ex)
+{
+  int i;
+  int j;
+  int n = 2;
+  int m = ex->params[ORC_VAR_A1];
+  orc_union32 * ORC_RESTRICT ptr0;
+  const orc_int8 * ORC_RESTRICT ptr4;
+  const orc_int8 * ORC_RESTRICT ptr5;
+  const orc_int8 * ORC_RESTRICT ptr6;
+  orc_union32 var36;
+  orc_int8 var37;
+  orc_int8 var38;
+  orc_int8 var39;
+  orc_union32 var40;
+  orc_union16 var41;
+  orc_int8 var42;
+  orc_union16 var43;
+  orc_union16 var44;
+
+  for (j = 0; j < m; j++) {
+    ptr0 = ORC_PTR_OFFSET(ex->arrays[0], ex->params[0] * j);
+    ptr4 = ORC_PTR_OFFSET(ex->arrays[4], ex->params[4] * j);
+    ptr5 = ORC_PTR_OFFSET(ex->arrays[5], ex->params[5] * j);
+    ptr6 = ORC_PTR_OFFSET(ex->arrays[6], ex->params[6] * j);
+
+
+    for (i = 0; i < n; i++) {
+      /* 0: loadl */
+      var36 = ptr0[i];
+      /* 1: select1lw */
+      {
+       orc_union32 _src;
+       _src.i = var36.i;
+       var41.i = _src.x2[1];
+    }
+      /* 2: select1wb */
+      {
+       orc_union16 _src;
+       _src.i = var41.i;
+       var42 = _src.x2[1];
+    }
+      /* 3: loadb */
+      var37 = ptr4[i];
+      /* 4: loadb */
+      var38 = ptr5[i];
+      /* 5: mergebw */
+      {
+       orc_union16 _dest;
+       _dest.x2[0] = var37;
+       _dest.x2[1] = var38;
+       var43.i = _dest.i;
+    }
+      /* 6: loadb */
+      var39 = ptr6[i];
+      /* 7: mergebw */
+      {
+       orc_union16 _dest;
+       _dest.x2[0] = var39;
+       _dest.x2[1] = var42;
+       var44.i = _dest.i;
+    }
+      /* 8: mergewl */
+      {
+       orc_union32 _dest;
+       _dest.x2[0] = var43.i;
+       _dest.x2[1] = var44.i;
+       var40.i = _dest.i;
+    }
+      /* 9: storel */
+      ptr0[i] = var40;
+    }
+  }
+
+}
+
+void
+espcn_orc_shuffle2_rgbx (guint8 * ORC_RESTRICT d1, int d1_stride, const guint8 * ORC_RESTRICT s1, int s1_stride, const guint8 * ORC_RESTRICT s2, int s2_stride, const guint8 * ORC_RESTRICT s3, int s3_stride, int m)
+{
+  OrcExecutor _ex, *ex = &_ex;
+  static volatile int p_inited = 0;
+  static OrcCode *c = 0;
+  void (*func) (OrcExecutor *);
+
+  if (!p_inited) {
+    orc_once_mutex_lock ();
+    if (!p_inited) {
+      OrcProgram *p;
+
+#if 1
+      static const orc_uint8 bc[] = {
+        1, 3, 2, 7, 9, 23, 101, 115, 112, 99, 110, 95, 111, 114, 99, 95, 
+        115, 104, 117, 102, 102, 108, 101, 50, 95, 114, 103, 98, 120, 11, 4, 4, 
+        12, 1, 1, 12, 1, 1, 12, 1, 1, 20, 2, 20, 1, 20, 2, 20, 
+        2, 191, 32, 0, 189, 33, 32, 196, 34, 4, 5, 196, 35, 6, 33, 195, 
+        0, 34, 35, 2, 0, 
+      };
+      p = orc_program_new_from_static_bytecode (bc);
+      orc_program_set_backup_function (p, _backup_espcn_orc_shuffle2_rgbx);
+#else
+      p = orc_program_new ();
+      orc_program_set_constant_n (p, 2);
+      orc_program_set_2d (p);
+      orc_program_set_name (p, "espcn_orc_shuffle2_rgbx");
+      orc_program_set_backup_function (p, _backup_espcn_orc_shuffle2_rgbx);
+      orc_program_add_destination (p, 4, "d1");
+      orc_program_add_source (p, 1, "s1");
+      orc_program_add_source (p, 1, "s2");
+      orc_program_add_source (p, 1, "s3");
+      orc_program_add_temporary (p, 2, "t1");
+      orc_program_add_temporary (p, 1, "t2");
+      orc_program_add_temporary (p, 2, "t3");
+      orc_program_add_temporary (p, 2, "t4");
+
+      orc_program_append_2 (p, "select1lw", 0, ORC_VAR_T1, ORC_VAR_D1, ORC_VAR_D1, ORC_VAR_D1);
+      orc_program_append_2 (p, "select1wb", 0, ORC_VAR_T2, ORC_VAR_T1, ORC_VAR_D1, ORC_VAR_D1);
+      orc_program_append_2 (p, "mergebw", 0, ORC_VAR_T3, ORC_VAR_S1, ORC_VAR_S2, ORC_VAR_D1);
+      orc_program_append_2 (p, "mergebw", 0, ORC_VAR_T4, ORC_VAR_S3, ORC_VAR_T2, ORC_VAR_D1);
+      orc_program_append_2 (p, "mergewl", 0, ORC_VAR_D1, ORC_VAR_T3, ORC_VAR_T4, ORC_VAR_D1);
+#endif
+
+      orc_program_compile (p);
+      c = orc_program_take_code (p);
+      orc_program_free (p);
+    }
+    p_inited = TRUE;
+    orc_once_mutex_unlock ();
+  }
+  ex->arrays[ORC_VAR_A2] = c;
+  ex->program = 0;
+
+  ex->n = 2;
+  ORC_EXECUTOR_M(ex) = m;
+  ex->arrays[ORC_VAR_D1] = d1;
+  ex->params[ORC_VAR_D1] = d1_stride;
+  ex->arrays[ORC_VAR_S1] = (void *)s1;
+  ex->params[ORC_VAR_S1] = s1_stride;
+  ex->arrays[ORC_VAR_S2] = (void *)s2;
+  ex->params[ORC_VAR_S2] = s2_stride;
+  ex->arrays[ORC_VAR_S3] = (void *)s3;
+  ex->params[ORC_VAR_S3] = s3_stride;
+
+  func = c->exec;
+  func (ex);
+}
+#endif
+
+
+/* espcn_orc_shuffle2_bgrx */
+#ifdef DISABLE_ORC
+void
+espcn_orc_shuffle2_bgrx (guint8 * ORC_RESTRICT d1, int d1_stride, const guint8 * ORC_RESTRICT s1, int s1_stride, const guint8 * ORC_RESTRICT s2, int s2_stride, const guint8 * ORC_RESTRICT s3, int s3_stride, int m){
+  int i;
+  int j;
+  int n = 2;
+  orc_union32 * ORC_RESTRICT ptr0;
+  const orc_int8 * ORC_RESTRICT ptr4;
+  const orc_int8 * ORC_RESTRICT ptr5;
+  const orc_int8 * ORC_RESTRICT ptr6;
+  orc_union32 var36;
+  orc_int8 var37;
+  orc_int8 var38;
+  orc_int8 var39;
+  orc_union32 var40;
+  orc_union16 var41;
+  orc_int8 var42;
+  orc_union16 var43;
+  orc_union16 var44;
+
+  for (j = 0; j < m; j++) {
+    ptr0 = ORC_PTR_OFFSET(d1, d1_stride * j);
+    ptr4 = ORC_PTR_OFFSET(s1, s1_stride * j);
+    ptr5 = ORC_PTR_OFFSET(s2, s2_stride * j);
+    ptr6 = ORC_PTR_OFFSET(s3, s3_stride * j);
+
+
+    for (i = 0; i < n; i++) {
+      /* 0: loadl */
+      var36 = ptr0[i];
+      /* 1: select1lw */
+      {
+       orc_union32 _src;
+       _src.i = var36.i;
+       var41.i = _src.x2[1];
+    }
+      /* 2: select1wb */
+      {
+       orc_union16 _src;
+       _src.i = var41.i;
+       var42 = _src.x2[1];
+    }
+      /* 3: loadb */
+      var37 = ptr6[i];
+      /* 4: loadb */
+      var38 = ptr5[i];
+      /* 5: mergebw */
+      {
+       orc_union16 _dest;
+       _dest.x2[0] = var37;
+       _dest.x2[1] = var38;
+       var43.i = _dest.i;
+    }
+      /* 6: loadb */
+      var39 = ptr4[i];
+      /* 7: mergebw */
+      {
+       orc_union16 _dest;
+       _dest.x2[0] = var39;
+       _dest.x2[1] = var42;
+       var44.i = _dest.i;
+    }
+      /* 8: mergewl */
+      {
+       orc_union32 _dest;
+       _dest.x2[0] = var43.i;
+       _dest.x2[1] = var44.i;
+       var40.i = _dest.i;
+    }
+      /* 9: storel */
+      ptr0[i] = var40;
+    }
+  }
+
+}
+
+#else
+static void
+_backup_espcn_orc_shuffle2_bgrx (OrcExecutor * ORC_RESTRICT ex)
+{
+  int i;
+  int j;
+  int n = 2;
+  int m = ex->params[ORC_VAR_A1];
+  orc_union32 * ORC_RESTRICT ptr0;
+  const orc_int8 * ORC_RESTRICT ptr4;
+  const orc_int8 * ORC_RESTRICT ptr5;
+  const orc_int8 * ORC_RESTRICT ptr6;
+  orc_union32 var36;
+  orc_int8 var37;
+  orc_int8 var38;
+  orc_int8 var39;
+  orc_union32 var40;
+  orc_union16 var41;
+  orc_int8 var42;
+  orc_union16 var43;
+  orc_union16 var44;
+
+  for (j = 0; j < m; j++) {
+    ptr0 = ORC_PTR_OFFSET(ex->arrays[0], ex->params[0] * j);
+    ptr4 = ORC_PTR_OFFSET(ex->arrays[4], ex->params[4] * j);
+    ptr5 = ORC_PTR_OFFSET(ex->arrays[5], ex->params[5] * j);
+    ptr6 = ORC_PTR_OFFSET(ex->arrays[6], ex->params[6] * j);
+
+
+    for (i = 0; i < n; i++) {
+      /* 0: loadl */
+      var36 = ptr0[i];
+      /* 1: select1lw */
+      {
+       orc_union32 _src;
+       _src.i = var36.i;
+       var41.i = _src.x2[1];
+    }
+      /* 2: select1wb */
+      {
+       orc_union16 _src;
+       _src.i = var41.i;
+       var42 = _src.x2[1];
+    }
+      /* 3: loadb */
+      var37 = ptr6[i];
+      /* 4: loadb */
+      var38 = ptr5[i];
+      /* 5: mergebw */
+      {
+       orc_union16 _dest;
+       _dest.x2[0] = var37;
+       _dest.x2[1] = var38;
+       var43.i = _dest.i;
+    }
+      /* 6: loadb */
+      var39 = ptr4[i];
+      /* 7: mergebw */
+      {
+       orc_union16 _dest;
+       _dest.x2[0] = var39;
+       _dest.x2[1] = var42;
+       var44.i = _dest.i;
+    }
+      /* 8: mergewl */
+      {
+       orc_union32 _dest;
+       _dest.x2[0] = var43.i;
+       _dest.x2[1] = var44.i;
+       var40.i = _dest.i;
+    }
+      /* 9: storel */
+      ptr0[i] = var40;
+    }
+  }
+
+}
+
+void
+espcn_orc_shuffle2_bgrx (guint8 * ORC_RESTRICT d1, int d1_stride, const guint8 * ORC_RESTRICT s1, int s1_stride, const guint8 * ORC_RESTRICT s2, int s2_stride, const guint8 * ORC_RESTRICT s3, int s3_stride, int m)
+{
+  OrcExecutor _ex, *ex = &_ex;
+  static volatile int p_inited = 0;
+  static OrcCode *c = 0;
+  void (*func) (OrcExecutor *);
+
+  if (!p_inited) {
+    orc_once_mutex_lock ();
+    if (!p_inited) {
+      OrcProgram *p;
+
+#if 1
+      static const orc_uint8 bc[] = {
+        1, 3, 2, 7, 9, 23, 101, 115, 112, 99, 110, 95, 111, 114, 99, 95, 
+        115, 104, 117, 102, 102, 108, 101, 50, 95, 98, 103, 114, 120, 11, 4, 4, 
+        12, 1, 1, 12, 1, 1, 12, 1, 1, 20, 2, 20, 1, 20, 2, 20, 
+        2, 191, 32, 0, 189, 33, 32, 196, 34, 6, 5, 196, 35, 4, 33, 195, 
+        0, 34, 35, 2, 0, 
+      };
+      p = orc_program_new_from_static_bytecode (bc);
+      orc_program_set_backup_function (p, _backup_espcn_orc_shuffle2_bgrx);
+#else
+      p = orc_program_new ();
+      orc_program_set_constant_n (p, 2);
+      orc_program_set_2d (p);
+      orc_program_set_name (p, "espcn_orc_shuffle2_bgrx");
+      orc_program_set_backup_function (p, _backup_espcn_orc_shuffle2_bgrx);
+      orc_program_add_destination (p, 4, "d1");
+      orc_program_add_source (p, 1, "s1");
+      orc_program_add_source (p, 1, "s2");
+      orc_program_add_source (p, 1, "s3");
+      orc_program_add_temporary (p, 2, "t1");
+      orc_program_add_temporary (p, 1, "t2");
+      orc_program_add_temporary (p, 2, "t3");
+      orc_program_add_temporary (p, 2, "t4");
+
+      orc_program_append_2 (p, "select1lw", 0, ORC_VAR_T1, ORC_VAR_D1, ORC_VAR_D1, ORC_VAR_D1);
+      orc_program_append_2 (p, "select1wb", 0, ORC_VAR_T2, ORC_VAR_T1, ORC_VAR_D1, ORC_VAR_D1);
+      orc_program_append_2 (p, "mergebw", 0, ORC_VAR_T3, ORC_VAR_S3, ORC_VAR_S2, ORC_VAR_D1);
+      orc_program_append_2 (p, "mergebw", 0, ORC_VAR_T4, ORC_VAR_S1, ORC_VAR_T2, ORC_VAR_D1);
+      orc_program_append_2 (p, "mergewl", 0, ORC_VAR_D1, ORC_VAR_T3, ORC_VAR_T4, ORC_VAR_D1);
+#endif
+
+      orc_program_compile (p);
+      c = orc_program_take_code (p);
+      orc_program_free (p);
+    }
+    p_inited = TRUE;
+    orc_once_mutex_unlock ();
+  }
+  ex->arrays[ORC_VAR_A2] = c;
+  ex->program = 0;
+
+  ex->n = 2;
+  ORC_EXECUTOR_M(ex) = m;
+  ex->arrays[ORC_VAR_D1] = d1;
+  ex->params[ORC_VAR_D1] = d1_stride;
+  ex->arrays[ORC_VAR_S1] = (void *)s1;
+  ex->params[ORC_VAR_S1] = s1_stride;
+  ex->arrays[ORC_VAR_S2] = (void *)s2;
+  ex->params[ORC_VAR_S2] = s2_stride;
+  ex->arrays[ORC_VAR_S3] = (void *)s3;
+  ex->params[ORC_VAR_S3] = s3_stride;
+
+  func = c->exec;
+  func (ex);
+}
+#endif
+
+
+/* espcn_orc_shuffle2_xrgb */
+#ifdef DISABLE_ORC
+void
+espcn_orc_shuffle2_xrgb (guint8 * ORC_RESTRICT d1, int d1_stride, const guint8 * ORC_RESTRICT s1, int s1_stride, const guint8 * ORC_RESTRICT s2, int s2_stride, const guint8 * ORC_RESTRICT s3, int s3_stride, int m){
+  int i;
+  int j;
+  int n = 2;
+  orc_union32 * ORC_RESTRICT ptr0;
+  const orc_int8 * ORC_RESTRICT ptr4;
+  const orc_int8 * ORC_RESTRICT ptr5;
+  const orc_int8 * ORC_RESTRICT ptr6;
+  orc_union32 var36;
+  orc_int8 var37;
+  orc_int8 var38;
+  orc_int8 var39;
+  orc_union32 var40;
+  orc_union16 var41;
+  orc_int8 var42;
+  orc_union16 var43;
+  orc_union16 var44;
+
+  for (j = 0; j < m; j++) {
+    ptr0 = ORC_PTR_OFFSET(d1, d1_stride * j);
+    ptr4 = ORC_PTR_OFFSET(s1, s1_stride * j);
+    ptr5 = ORC_PTR_OFFSET(s2, s2_stride * j);
+    ptr6 = ORC_PTR_OFFSET(s3, s3_stride * j);
+
+
+    for (i = 0; i < n; i++) {
+      /* 0: loadl */
+      var36 = ptr0[i];
+      /* 1: select0lw */
+      {
+       orc_union32 _src;
+       _src.i = var36.i;
+       var41.i = _src.x2[0];
+    }
+      /* 2: select0wb */
+      {
+       orc_union16 _src;
+       _src.i = var41.i;
+       var42 = _src.x2[0];
+    }
+      /* 3: loadb */
+      var37 = ptr4[i];
+      /* 4: mergebw */
+      {
+       orc_union16 _dest;
+       _dest.x2[0] = var42;
+       _dest.x2[1] = var37;
+       var43.i = _dest.i;
+    }
+      /* 5: loadb */
+      var38 = ptr5[i];
+      /* 6: loadb */
+      var39 = ptr6[i];
+      /* 7: mergebw */
+      {
+       orc_union16 _dest;
+       _dest.x2[0] = var38;
+       _dest.x2[1] = var39;
+       var44.i = _dest.i;
+    }
+      /* 8: mergewl */
+      {
+       orc_union32 _dest;
+       _dest.x2[0] = var43.i;
+       _dest.x2[1] = var44.i;
+       var40.i = _dest.i;
+    }
+      /* 9: storel */
+      ptr0[i] = var40;
+    }
+  }
+
+}
+
+#else
+static void
+_backup_espcn_orc_shuffle2_xrgb (OrcExecutor * ORC_RESTRICT ex)
+{
+  int i;
+  int j;
+  int n = 2;
+  int m = ex->params[ORC_VAR_A1];
+  orc_union32 * ORC_RESTRICT ptr0;
+  const orc_int8 * ORC_RESTRICT ptr4;
+  const orc_int8 * ORC_RESTRICT ptr5;
+  const orc_int8 * ORC_RESTRICT ptr6;
+  orc_union32 var36;
+  orc_int8 var37;
+  orc_int8 var38;
+  orc_int8 var39;
+  orc_union32 var40;
+  orc_union16 var41;
+  orc_int8 var42;
+  orc_union16 var43;
+  orc_union16 var44;
+
+  for (j = 0; j < m; j++) {
+    ptr0 = ORC_PTR_OFFSET(ex->arrays[0], ex->params[0] * j);
+    ptr4 = ORC_PTR_OFFSET(ex->arrays[4], ex->params[4] * j);
+    ptr5 = ORC_PTR_OFFSET(ex->arrays[5], ex->params[5] * j);
+    ptr6 = ORC_PTR_OFFSET(ex->arrays[6], ex->params[6] * j);
+
+
+    for (i = 0; i < n; i++) {
+      /* 0: loadl */
+      var36 = ptr0[i];
+      /* 1: select0lw */
+      {
+       orc_union32 _src;
+       _src.i = var36.i;
+       var41.i = _src.x2[0];
+    }
+      /* 2: select0wb */
+      {
+       orc_union16 _src;
+       _src.i = var41.i;
+       var42 = _src.x2[0];
+    }
+      /* 3: loadb */
+      var37 = ptr4[i];
+      /* 4: mergebw */
+      {
+       orc_union16 _dest;
+       _dest.x2[0] = var42;
+       _dest.x2[1] = var37;
+       var43.i = _dest.i;
+    }
+      /* 5: loadb */
+      var38 = ptr5[i];
+      /* 6: loadb */
+      var39 = ptr6[i];
+      /* 7: mergebw */
+      {
+       orc_union16 _dest;
+       _dest.x2[0] = var38;
+       _dest.x2[1] = var39;
+       var44.i = _dest.i;
+    }
+      /* 8: mergewl */
+      {
+       orc_union32 _dest;
+       _dest.x2[0] = var43.i;
+       _dest.x2[1] = var44.i;
+       var40.i = _dest.i;
+    }
+      /* 9: storel */
+      ptr0[i] = var40;
+    }
+  }
+
+}
+
+void
+espcn_orc_shuffle2_xrgb (guint8 * ORC_RESTRICT d1, int d1_stride, const guint8 * ORC_RESTRICT s1, int s1_stride, const guint8 * ORC_RESTRICT s2, int s2_stride, const guint8 * ORC_RESTRICT s3, int s3_stride, int m)
+{
+  OrcExecutor _ex, *ex = &_ex;
+  static volatile int p_inited = 0;
+  static OrcCode *c = 0;
+  void (*func) (OrcExecutor *);
+
+  if (!p_inited) {
+    orc_once_mutex_lock ();
+    if (!p_inited) {
+      OrcProgram *p;
+
+#if 1
+      static const orc_uint8 bc[] = {
+        1, 3, 2, 7, 9, 23, 101, 115, 112, 99, 110, 95, 111, 114, 99, 95, 
+        115, 104, 117, 102, 102, 108, 101, 50, 95, 120, 114, 103, 98, 11, 4, 4, 
+        12, 1, 1, 12, 1, 1, 12, 1, 1, 20, 2, 20, 1, 20, 2, 20, 
+        2, 190, 32, 0, 188, 33, 32, 196, 34, 33, 4, 196, 35, 5, 6, 195, 
+        0, 34, 35, 2, 0, 
+      };
+      p = orc_program_new_from_static_bytecode (bc);
+      orc_program_set_backup_function (p, _backup_espcn_orc_shuffle2_xrgb);
+#else
+      p = orc_program_new ();
+      orc_program_set_constant_n (p, 2);
+      orc_program_set_2d (p);
+      orc_program_set_name (p, "espcn_orc_shuffle2_xrgb");
+      orc_program_set_backup_function (p, _backup_espcn_orc_shuffle2_xrgb);
+      orc_program_add_destination (p, 4, "d1");
+      orc_program_add_source (p, 1, "s1");
+      orc_program_add_source (p, 1, "s2");
+      orc_program_add_source (p, 1, "s3");
+      orc_program_add_temporary (p, 2, "t1");
+      orc_program_add_temporary (p, 1, "t2");
+      orc_program_add_temporary (p, 2, "t3");
+      orc_program_add_temporary (p, 2, "t4");
+
+      orc_program_append_2 (p, "select0lw", 0, ORC_VAR_T1, ORC_VAR_D1, ORC_VAR_D1, ORC_VAR_D1);
+      orc_program_append_2 (p, "select0wb", 0, ORC_VAR_T2, ORC_VAR_T1, ORC_VAR_D1, ORC_VAR_D1);
+      orc_program_append_2 (p, "mergebw", 0, ORC_VAR_T3, ORC_VAR_T2, ORC_VAR_S1, ORC_VAR_D1);
+      orc_program_append_2 (p, "mergebw", 0, ORC_VAR_T4, ORC_VAR_S2, ORC_VAR_S3, ORC_VAR_D1);
+      orc_program_append_2 (p, "mergewl", 0, ORC_VAR_D1, ORC_VAR_T3, ORC_VAR_T4, ORC_VAR_D1);
+#endif
+
+      orc_program_compile (p);
+      c = orc_program_take_code (p);
+      orc_program_free (p);
+    }
+    p_inited = TRUE;
+    orc_once_mutex_unlock ();
+  }
+  ex->arrays[ORC_VAR_A2] = c;
+  ex->program = 0;
+
+  ex->n = 2;
+  ORC_EXECUTOR_M(ex) = m;
+  ex->arrays[ORC_VAR_D1] = d1;
+  ex->params[ORC_VAR_D1] = d1_stride;
+  ex->arrays[ORC_VAR_S1] = (void *)s1;
+  ex->params[ORC_VAR_S1] = s1_stride;
+  ex->arrays[ORC_VAR_S2] = (void *)s2;
+  ex->params[ORC_VAR_S2] = s2_stride;
+  ex->arrays[ORC_VAR_S3] = (void *)s3;
+  ex->params[ORC_VAR_S3] = s3_stride;
+
+  func = c->exec;
+  func (ex);
+}
+#endif
+
+
+/* espcn_orc_shuffle2_xbgr */
+#ifdef DISABLE_ORC
+void
+espcn_orc_shuffle2_xbgr (guint8 * ORC_RESTRICT d1, int d1_stride, const guint8 * ORC_RESTRICT s1, int s1_stride, const guint8 * ORC_RESTRICT s2, int s2_stride, const guint8 * ORC_RESTRICT s3, int s3_stride, int m){
+  int i;
+  int j;
+  int n = 2;
+  orc_union32 * ORC_RESTRICT ptr0;
+  const orc_int8 * ORC_RESTRICT ptr4;
+  const orc_int8 * ORC_RESTRICT ptr5;
+  const orc_int8 * ORC_RESTRICT ptr6;
+  orc_union32 var36;
+  orc_int8 var37;
+  orc_int8 var38;
+  orc_int8 var39;
+  orc_union32 var40;
+  orc_union16 var41;
+  orc_int8 var42;
+  orc_union16 var43;
+  orc_union16 var44;
+
+  for (j = 0; j < m; j++) {
+    ptr0 = ORC_PTR_OFFSET(d1, d1_stride * j);
+    ptr4 = ORC_PTR_OFFSET(s1, s1_stride * j);
+    ptr5 = ORC_PTR_OFFSET(s2, s2_stride * j);
+    ptr6 = ORC_PTR_OFFSET(s3, s3_stride * j);
+
+
+    for (i = 0; i < n; i++) {
+      /* 0: loadl */
+      var36 = ptr0[i];
+      /* 1: select0lw */
+      {
+       orc_union32 _src;
+       _src.i = var36.i;
+       var41.i = _src.x2[0];
+    }
+      /* 2: select0wb */
+      {
+       orc_union16 _src;
+       _src.i = var41.i;
+       var42 = _src.x2[0];
+    }
+      /* 3: loadb */
+      var37 = ptr6[i];
+      /* 4: mergebw */
+      {
+       orc_union16 _dest;
+       _dest.x2[0] = var42;
+       _dest.x2[1] = var37;
+       var43.i = _dest.i;
+    }
+      /* 5: loadb */
+      var38 = ptr5[i];
+      /* 6: loadb */
+      var39 = ptr4[i];
+      /* 7: mergebw */
+      {
+       orc_union16 _dest;
+       _dest.x2[0] = var38;
+       _dest.x2[1] = var39;
+       var44.i = _dest.i;
+    }
+      /* 8: mergewl */
+      {
+       orc_union32 _dest;
+       _dest.x2[0] = var43.i;
+       _dest.x2[1] = var44.i;
+       var40.i = _dest.i;
+    }
+      /* 9: storel */
+      ptr0[i] = var40;
+    }
+  }
+
+}
+
+#else
+static void
+_backup_espcn_orc_shuffle2_xbgr (OrcExecutor * ORC_RESTRICT ex)
+{
+  int i;
+  int j;
+  int n = 2;
+  int m = ex->params[ORC_VAR_A1];
+  orc_union32 * ORC_RESTRICT ptr0;
+  const orc_int8 * ORC_RESTRICT ptr4;
+  const orc_int8 * ORC_RESTRICT ptr5;
+  const orc_int8 * ORC_RESTRICT ptr6;
+  orc_union32 var36;
+  orc_int8 var37;
+  orc_int8 var38;
+  orc_int8 var39;
+  orc_union32 var40;
+  orc_union16 var41;
+  orc_int8 var42;
+  orc_union16 var43;
+  orc_union16 var44;
+
+  for (j = 0; j < m; j++) {
+    ptr0 = ORC_PTR_OFFSET(ex->arrays[0], ex->params[0] * j);
+    ptr4 = ORC_PTR_OFFSET(ex->arrays[4], ex->params[4] * j);
+    ptr5 = ORC_PTR_OFFSET(ex->arrays[5], ex->params[5] * j);
+    ptr6 = ORC_PTR_OFFSET(ex->arrays[6], ex->params[6] * j);
+
+
+    for (i = 0; i < n; i++) {
+      /* 0: loadl */
+      var36 = ptr0[i];
+      /* 1: select0lw */
+      {
+       orc_union32 _src;
+       _src.i = var36.i;
+       var41.i = _src.x2[0];
+    }
+      /* 2: select0wb */
+      {
+       orc_union16 _src;
+       _src.i = var41.i;
+       var42 = _src.x2[0];
+    }
+      /* 3: loadb */
+      var37 = ptr6[i];
+      /* 4: mergebw */
+      {
+       orc_union16 _dest;
+       _dest.x2[0] = var42;
+       _dest.x2[1] = var37;
+       var43.i = _dest.i;
+    }
+      /* 5: loadb */
+      var38 = ptr5[i];
+      /* 6: loadb */
+      var39 = ptr4[i];
+      /* 7: mergebw */
+      {
+       orc_union16 _dest;
+       _dest.x2[0] = var38;
+       _dest.x2[1] = var39;
+       var44.i = _dest.i;
+    }
+      /* 8: mergewl */
+      {
+       orc_union32 _dest;
+       _dest.x2[0] = var43.i;
+       _dest.x2[1] = var44.i;
+       var40.i = _dest.i;
+    }
+      /* 9: storel */
+      ptr0[i] = var40;
+    }
+  }
+
+}
+
+void
+espcn_orc_shuffle2_xbgr (guint8 * ORC_RESTRICT d1, int d1_stride, const guint8 * ORC_RESTRICT s1, int s1_stride, const guint8 * ORC_RESTRICT s2, int s2_stride, const guint8 * ORC_RESTRICT s3, int s3_stride, int m)
+{
+  OrcExecutor _ex, *ex = &_ex;
+  static volatile int p_inited = 0;
+  static OrcCode *c = 0;
+  void (*func) (OrcExecutor *);
+
+  if (!p_inited) {
+    orc_once_mutex_lock ();
+    if (!p_inited) {
+      OrcProgram *p;
+
+#if 1
+      static const orc_uint8 bc[] = {
+        1, 3, 2, 7, 9, 23, 101, 115, 112, 99, 110, 95, 111, 114, 99, 95, 
+        115, 104, 117, 102, 102, 108, 101, 50, 95, 120, 98, 103, 114, 11, 4, 4, 
+        12, 1, 1, 12, 1, 1, 12, 1, 1, 20, 2, 20, 1, 20, 2, 20, 
+        2, 190, 32, 0, 188, 33, 32, 196, 34, 33, 6, 196, 35, 5, 4, 195, 
+        0, 34, 35, 2, 0, 
+      };
+      p = orc_program_new_from_static_bytecode (bc);
+      orc_program_set_backup_function (p, _backup_espcn_orc_shuffle2_xbgr);
+#else
+      p = orc_program_new ();
+      orc_program_set_constant_n (p, 2);
+      orc_program_set_2d (p);
+      orc_program_set_name (p, "espcn_orc_shuffle2_xbgr");
+      orc_program_set_backup_function (p, _backup_espcn_orc_shuffle2_xbgr);
+      orc_program_add_destination (p, 4, "d1");
+      orc_program_add_source (p, 1, "s1");
+      orc_program_add_source (p, 1, "s2");
+      orc_program_add_source (p, 1, "s3");
+      orc_program_add_temporary (p, 2, "t1");
+      orc_program_add_temporary (p, 1, "t2");
+      orc_program_add_temporary (p, 2, "t3");
+      orc_program_add_temporary (p, 2, "t4");
+
+      orc_program_append_2 (p, "select0lw", 0, ORC_VAR_T1, ORC_VAR_D1, ORC_VAR_D1, ORC_VAR_D1);
+      orc_program_append_2 (p, "select0wb", 0, ORC_VAR_T2, ORC_VAR_T1, ORC_VAR_D1, ORC_VAR_D1);
+      orc_program_append_2 (p, "mergebw", 0, ORC_VAR_T3, ORC_VAR_T2, ORC_VAR_S3, ORC_VAR_D1);
+      orc_program_append_2 (p, "mergebw", 0, ORC_VAR_T4, ORC_VAR_S2, ORC_VAR_S1, ORC_VAR_D1);
+      orc_program_append_2 (p, "mergewl", 0, ORC_VAR_D1, ORC_VAR_T3, ORC_VAR_T4, ORC_VAR_D1);
+#endif
+
+      orc_program_compile (p);
+      c = orc_program_take_code (p);
+      orc_program_free (p);
+    }
+    p_inited = TRUE;
+    orc_once_mutex_unlock ();
+  }
+  ex->arrays[ORC_VAR_A2] = c;
+  ex->program = 0;
+
+  ex->n = 2;
+  ORC_EXECUTOR_M(ex) = m;
+  ex->arrays[ORC_VAR_D1] = d1;
+  ex->params[ORC_VAR_D1] = d1_stride;
+  ex->arrays[ORC_VAR_S1] = (void *)s1;
+  ex->params[ORC_VAR_S1] = s1_stride;
+  ex->arrays[ORC_VAR_S2] = (void *)s2;
+  ex->params[ORC_VAR_S2] = s2_stride;
+  ex->arrays[ORC_VAR_S3] = (void *)s3;
+  ex->params[ORC_VAR_S3] = s3_stride;
+
+  func = c->exec;
+  func (ex);
+}
+#endif
+
+
+/* espcn_orc_shuffle3_rgbx */
+#ifdef DISABLE_ORC
+void
+espcn_orc_shuffle3_rgbx (guint8 * ORC_RESTRICT d1, int d1_stride, const guint8 * ORC_RESTRICT s1, int s1_stride, const guint8 * ORC_RESTRICT s2, int s2_stride, const guint8 * ORC_RESTRICT s3, int s3_stride, int m){
+  int i;
+  int j;
+  int n = 3;
+  orc_union32 * ORC_RESTRICT ptr0;
+  const orc_int8 * ORC_RESTRICT ptr4;
+  const orc_int8 * ORC_RESTRICT ptr5;
+  const orc_int8 * ORC_RESTRICT ptr6;
+  orc_union32 var36;
+  orc_int8 var37;
+  orc_int8 var38;
+  orc_int8 var39;
+  orc_union32 var40;
+  orc_union16 var41;
+  orc_int8 var42;
+  orc_union16 var43;
+  orc_union16 var44;
+
+  for (j = 0; j < m; j++) {
+    ptr0 = ORC_PTR_OFFSET(d1, d1_stride * j);
+    ptr4 = ORC_PTR_OFFSET(s1, s1_stride * j);
+    ptr5 = ORC_PTR_OFFSET(s2, s2_stride * j);
+    ptr6 = ORC_PTR_OFFSET(s3, s3_stride * j);
+
+
+    for (i = 0; i < n; i++) {
+      /* 0: loadl */
+      var36 = ptr0[i];
+      /* 1: select1lw */
+      {
+       orc_union32 _src;
+       _src.i = var36.i;
+       var41.i = _src.x2[1];
+    }
+      /* 2: select1wb */
+      {
+       orc_union16 _src;
+       _src.i = var41.i;
+       var42 = _src.x2[1];
+    }
+      /* 3: loadb */
+      var37 = ptr4[i];
+      /* 4: loadb */
+      var38 = ptr5[i];
+      /* 5: mergebw */
+      {
+       orc_union16 _dest;
+       _dest.x2[0] = var37;
+       _dest.x2[1] = var38;
+       var43.i = _dest.i;
+    }
+      /* 6: loadb */
+      var39 = ptr6[i];
+      /* 7: mergebw */
+      {
+       orc_union16 _dest;
+       _dest.x2[0] = var39;
+       _dest.x2[1] = var42;
+       var44.i = _dest.i;
+    }
+      /* 8: mergewl */
+      {
+       orc_union32 _dest;
+       _dest.x2[0] = var43.i;
+       _dest.x2[1] = var44.i;
+       var40.i = _dest.i;
+    }
+      /* 9: storel */
+      ptr0[i] = var40;
+    }
+  }
+
+}
+
+#else
+static void
+_backup_espcn_orc_shuffle3_rgbx (OrcExecutor * ORC_RESTRICT ex)
+{
+  int i;
+  int j;
+  int n = 3;
+  int m = ex->params[ORC_VAR_A1];
+  orc_union32 * ORC_RESTRICT ptr0;
+  const orc_int8 * ORC_RESTRICT ptr4;
+  const orc_int8 * ORC_RESTRICT ptr5;
+  const orc_int8 * ORC_RESTRICT ptr6;
+  orc_union32 var36;
+  orc_int8 var37;
+  orc_int8 var38;
+  orc_int8 var39;
+  orc_union32 var40;
+  orc_union16 var41;
+  orc_int8 var42;
+  orc_union16 var43;
+  orc_union16 var44;
+
+  for (j = 0; j < m; j++) {
+    ptr0 = ORC_PTR_OFFSET(ex->arrays[0], ex->params[0] * j);
+    ptr4 = ORC_PTR_OFFSET(ex->arrays[4], ex->params[4] * j);
+    ptr5 = ORC_PTR_OFFSET(ex->arrays[5], ex->params[5] * j);
+    ptr6 = ORC_PTR_OFFSET(ex->arrays[6], ex->params[6] * j);
+
+
+    for (i = 0; i < n; i++) {
+      /* 0: loadl */
+      var36 = ptr0[i];
+      /* 1: select1lw */
+      {
+       orc_union32 _src;
+       _src.i = var36.i;
+       var41.i = _src.x2[1];
+    }
+      /* 2: select1wb */
+      {
+       orc_union16 _src;
+       _src.i = var41.i;
+       var42 = _src.x2[1];
+    }
+      /* 3: loadb */
+      var37 = ptr4[i];
+      /* 4: loadb */
+      var38 = ptr5[i];
+      /* 5: mergebw */
+      {
+       orc_union16 _dest;
+       _dest.x2[0] = var37;
+       _dest.x2[1] = var38;
+       var43.i = _dest.i;
+    }
+      /* 6: loadb */
+      var39 = ptr6[i];
+      /* 7: mergebw */
+      {
+       orc_union16 _dest;
+       _dest.x2[0] = var39;
+       _dest.x2[1] = var42;
+       var44.i = _dest.i;
+    }
+      /* 8: mergewl */
+      {
+       orc_union32 _dest;
+       _dest.x2[0] = var43.i;
+       _dest.x2[1] = var44.i;
+       var40.i = _dest.i;
+    }
+      /* 9: storel */
+      ptr0[i] = var40;
+    }
+  }
+
+}
+
+void
+espcn_orc_shuffle3_rgbx (guint8 * ORC_RESTRICT d1, int d1_stride, const guint8 * ORC_RESTRICT s1, int s1_stride, const guint8 * ORC_RESTRICT s2, int s2_stride, const guint8 * ORC_RESTRICT s3, int s3_stride, int m)
+{
+  OrcExecutor _ex, *ex = &_ex;
+  static volatile int p_inited = 0;
+  static OrcCode *c = 0;
+  void (*func) (OrcExecutor *);
+
+  if (!p_inited) {
+    orc_once_mutex_lock ();
+    if (!p_inited) {
+      OrcProgram *p;
+
+#if 1
+      static const orc_uint8 bc[] = {
+        1, 3, 3, 7, 9, 23, 101, 115, 112, 99, 110, 95, 111, 114, 99, 95, 
+        115, 104, 117, 102, 102, 108, 101, 51, 95, 114, 103, 98, 120, 11, 4, 4, 
+        12, 1, 1, 12, 1, 1, 12, 1, 1, 20, 2, 20, 1, 20, 2, 20, 
+        2, 191, 32, 0, 189, 33, 32, 196, 34, 4, 5, 196, 35, 6, 33, 195, 
+        0, 34, 35, 2, 0, 
+      };
+      p = orc_program_new_from_static_bytecode (bc);
+      orc_program_set_backup_function (p, _backup_espcn_orc_shuffle3_rgbx);
+#else
+      p = orc_program_new ();
+      orc_program_set_constant_n (p, 3);
+      orc_program_set_2d (p);
+      orc_program_set_name (p, "espcn_orc_shuffle3_rgbx");
+      orc_program_set_backup_function (p, _backup_espcn_orc_shuffle3_rgbx);
+      orc_program_add_destination (p, 4, "d1");
+      orc_program_add_source (p, 1, "s1");
+      orc_program_add_source (p, 1, "s2");
+      orc_program_add_source (p, 1, "s3");
+      orc_program_add_temporary (p, 2, "t1");
+      orc_program_add_temporary (p, 1, "t2");
+      orc_program_add_temporary (p, 2, "t3");
+      orc_program_add_temporary (p, 2, "t4");
+
+      orc_program_append_2 (p, "select1lw", 0, ORC_VAR_T1, ORC_VAR_D1, ORC_VAR_D1, ORC_VAR_D1);
+      orc_program_append_2 (p, "select1wb", 0, ORC_VAR_T2, ORC_VAR_T1, ORC_VAR_D1, ORC_VAR_D1);
+      orc_program_append_2 (p, "mergebw", 0, ORC_VAR_T3, ORC_VAR_S1, ORC_VAR_S2, ORC_VAR_D1);
+      orc_program_append_2 (p, "mergebw", 0, ORC_VAR_T4, ORC_VAR_S3, ORC_VAR_T2, ORC_VAR_D1);
+      orc_program_append_2 (p, "mergewl", 0, ORC_VAR_D1, ORC_VAR_T3, ORC_VAR_T4, ORC_VAR_D1);
+#endif
+
+      orc_program_compile (p);
+      c = orc_program_take_code (p);
+      orc_program_free (p);
+    }
+    p_inited = TRUE;
+    orc_once_mutex_unlock ();
+  }
+  ex->arrays[ORC_VAR_A2] = c;
+  ex->program = 0;
+
+  ex->n = 3;
+  ORC_EXECUTOR_M(ex) = m;
+  ex->arrays[ORC_VAR_D1] = d1;
+  ex->params[ORC_VAR_D1] = d1_stride;
+  ex->arrays[ORC_VAR_S1] = (void *)s1;
+  ex->params[ORC_VAR_S1] = s1_stride;
+  ex->arrays[ORC_VAR_S2] = (void *)s2;
+  ex->params[ORC_VAR_S2] = s2_stride;
+  ex->arrays[ORC_VAR_S3] = (void *)s3;
+  ex->params[ORC_VAR_S3] = s3_stride;
+
+  func = c->exec;
+  func (ex);
+}
+#endif
+
+
+/* espcn_orc_shuffle3_bgrx */
+#ifdef DISABLE_ORC
+void
+espcn_orc_shuffle3_bgrx (guint8 * ORC_RESTRICT d1, int d1_stride, const guint8 * ORC_RESTRICT s1, int s1_stride, const guint8 * ORC_RESTRICT s2, int s2_stride, const guint8 * ORC_RESTRICT s3, int s3_stride, int m){
+  int i;
+  int j;
+  int n = 3;
+  orc_union32 * ORC_RESTRICT ptr0;
+  const orc_int8 * ORC_RESTRICT ptr4;
+  const orc_int8 * ORC_RESTRICT ptr5;
+  const orc_int8 * ORC_RESTRICT ptr6;
+  orc_union32 var36;
+  orc_int8 var37;
+  orc_int8 var38;
+  orc_int8 var39;
+  orc_union32 var40;
+  orc_union16 var41;
+  orc_int8 var42;
+  orc_union16 var43;
+  orc_union16 var44;
+
+  for (j = 0; j < m; j++) {
+    ptr0 = ORC_PTR_OFFSET(d1, d1_stride * j);
+    ptr4 = ORC_PTR_OFFSET(s1, s1_stride * j);
+    ptr5 = ORC_PTR_OFFSET(s2, s2_stride * j);
+    ptr6 = ORC_PTR_OFFSET(s3, s3_stride * j);
+
+
+    for (i = 0; i < n; i++) {
+      /* 0: loadl */
+      var36 = ptr0[i];
+      /* 1: select1lw */
+      {
+       orc_union32 _src;
+       _src.i = var36.i;
+       var41.i = _src.x2[1];
+    }
+      /* 2: select1wb */
+      {
+       orc_union16 _src;
+       _src.i = var41.i;
+       var42 = _src.x2[1];
+    }
+      /* 3: loadb */
+      var37 = ptr6[i];
+      /* 4: loadb */
+      var38 = ptr5[i];
+      /* 5: mergebw */
+      {
+       orc_union16 _dest;
+       _dest.x2[0] = var37;
+       _dest.x2[1] = var38;
+       var43.i = _dest.i;
+    }
+      /* 6: loadb */
+      var39 = ptr4[i];
+      /* 7: mergebw */
+      {
+       orc_union16 _dest;
+       _dest.x2[0] = var39;
+       _dest.x2[1] = var42;
+       var44.i = _dest.i;
+    }
+      /* 8: mergewl */
+      {
+       orc_union32 _dest;
+       _dest.x2[0] = var43.i;
+       _dest.x2[1] = var44.i;
+       var40.i = _dest.i;
+    }
+      /* 9: storel */
+      ptr0[i] = var40;
+    }
+  }
+
+}
+
+#else
+static void
+_backup_espcn_orc_shuffle3_bgrx (OrcExecutor * ORC_RESTRICT ex)
+{
+  int i;
+  int j;
+  int n = 3;
+  int m = ex->params[ORC_VAR_A1];
+  orc_union32 * ORC_RESTRICT ptr0;
+  const orc_int8 * ORC_RESTRICT ptr4;
+  const orc_int8 * ORC_RESTRICT ptr5;
+  const orc_int8 * ORC_RESTRICT ptr6;
+  orc_union32 var36;
+  orc_int8 var37;
+  orc_int8 var38;
+  orc_int8 var39;
+  orc_union32 var40;
+  orc_union16 var41;
+  orc_int8 var42;
+  orc_union16 var43;
+  orc_union16 var44;
+
+  for (j = 0; j < m; j++) {
+    ptr0 = ORC_PTR_OFFSET(ex->arrays[0], ex->params[0] * j);
+    ptr4 = ORC_PTR_OFFSET(ex->arrays[4], ex->params[4] * j);
+    ptr5 = ORC_PTR_OFFSET(ex->arrays[5], ex->params[5] * j);
+    ptr6 = ORC_PTR_OFFSET(ex->arrays[6], ex->params[6] * j);
+
+
+    for (i = 0; i < n; i++) {
+      /* 0: loadl */
+      var36 = ptr0[i];
+      /* 1: select1lw */
+      {
+       orc_union32 _src;
+       _src.i = var36.i;
+       var41.i = _src.x2[1];
+    }
+      /* 2: select1wb */
+      {
+       orc_union16 _src;
+       _src.i = var41.i;
+       var42 = _src.x2[1];
+    }
+      /* 3: loadb */
+      var37 = ptr6[i];
+      /* 4: loadb */
+      var38 = ptr5[i];
+      /* 5: mergebw */
+      {
+       orc_union16 _dest;
+       _dest.x2[0] = var37;
+       _dest.x2[1] = var38;
+       var43.i = _dest.i;
+    }
+      /* 6: loadb */
+      var39 = ptr4[i];
+      /* 7: mergebw */
+      {
+       orc_union16 _dest;
+       _dest.x2[0] = var39;
+       _dest.x2[1] = var42;
+       var44.i = _dest.i;
+    }
+      /* 8: mergewl */
+      {
+       orc_union32 _dest;
+       _dest.x2[0] = var43.i;
+       _dest.x2[1] = var44.i;
+       var40.i = _dest.i;
+    }
+      /* 9: storel */
+      ptr0[i] = var40;
+    }
+  }
+
+}
+
+void
+espcn_orc_shuffle3_bgrx (guint8 * ORC_RESTRICT d1, int d1_stride, const guint8 * ORC_RESTRICT s1, int s1_stride, const guint8 * ORC_RESTRICT s2, int s2_stride, const guint8 * ORC_RESTRICT s3, int s3_stride, int m)
+{
+  OrcExecutor _ex, *ex = &_ex;
+  static volatile int p_inited = 0;
+  static OrcCode *c = 0;
+  void (*func) (OrcExecutor *);
+
+  if (!p_inited) {
+    orc_once_mutex_lock ();
+    if (!p_inited) {
+      OrcProgram *p;
+
+#if 1
+      static const orc_uint8 bc[] = {
+        1, 3, 3, 7, 9, 23, 101, 115, 112, 99, 110, 95, 111, 114, 99, 95, 
+        115, 104, 117, 102, 102, 108, 101, 51, 95, 98, 103, 114, 120, 11, 4, 4, 
+        12, 1, 1, 12, 1, 1, 12, 1, 1, 20, 2, 20, 1, 20, 2, 20, 
+        2, 191, 32, 0, 189, 33, 32, 196, 34, 6, 5, 196, 35, 4, 33, 195, 
+        0, 34, 35, 2, 0, 
+      };
+      p = orc_program_new_from_static_bytecode (bc);
+      orc_program_set_backup_function (p, _backup_espcn_orc_shuffle3_bgrx);
+#else
+      p = orc_program_new ();
+      orc_program_set_constant_n (p, 3);
+      orc_program_set_2d (p);
+      orc_program_set_name (p, "espcn_orc_shuffle3_bgrx");
+      orc_program_set_backup_function (p, _backup_espcn_orc_shuffle3_bgrx);
+      orc_program_add_destination (p, 4, "d1");
+      orc_program_add_source (p, 1, "s1");
+      orc_program_add_source (p, 1, "s2");
+      orc_program_add_source (p, 1, "s3");
+      orc_program_add_temporary (p, 2, "t1");
+      orc_program_add_temporary (p, 1, "t2");
+      orc_program_add_temporary (p, 2, "t3");
+      orc_program_add_temporary (p, 2, "t4");
+
+      orc_program_append_2 (p, "select1lw", 0, ORC_VAR_T1, ORC_VAR_D1, ORC_VAR_D1, ORC_VAR_D1);
+      orc_program_append_2 (p, "select1wb", 0, ORC_VAR_T2, ORC_VAR_T1, ORC_VAR_D1, ORC_VAR_D1);
+      orc_program_append_2 (p, "mergebw", 0, ORC_VAR_T3, ORC_VAR_S3, ORC_VAR_S2, ORC_VAR_D1);
+      orc_program_append_2 (p, "mergebw", 0, ORC_VAR_T4, ORC_VAR_S1, ORC_VAR_T2, ORC_VAR_D1);
+      orc_program_append_2 (p, "mergewl", 0, ORC_VAR_D1, ORC_VAR_T3, ORC_VAR_T4, ORC_VAR_D1);
+#endif
+
+      orc_program_compile (p);
+      c = orc_program_take_code (p);
+      orc_program_free (p);
+    }
+    p_inited = TRUE;
+    orc_once_mutex_unlock ();
+  }
+  ex->arrays[ORC_VAR_A2] = c;
+  ex->program = 0;
+
+  ex->n = 3;
+  ORC_EXECUTOR_M(ex) = m;
+  ex->arrays[ORC_VAR_D1] = d1;
+  ex->params[ORC_VAR_D1] = d1_stride;
+  ex->arrays[ORC_VAR_S1] = (void *)s1;
+  ex->params[ORC_VAR_S1] = s1_stride;
+  ex->arrays[ORC_VAR_S2] = (void *)s2;
+  ex->params[ORC_VAR_S2] = s2_stride;
+  ex->arrays[ORC_VAR_S3] = (void *)s3;
+  ex->params[ORC_VAR_S3] = s3_stride;
+
+  func = c->exec;
+  func (ex);
+}
+#endif
+
+
+/* espcn_orc_shuffle3_xrgb */
+#ifdef DISABLE_ORC
+void
+espcn_orc_shuffle3_xrgb (guint8 * ORC_RESTRICT d1, int d1_stride, const guint8 * ORC_RESTRICT s1, int s1_stride, const guint8 * ORC_RESTRICT s2, int s2_stride, const guint8 * ORC_RESTRICT s3, int s3_stride, int m){
+  int i;
+  int j;
+  int n = 3;
+  orc_union32 * ORC_RESTRICT ptr0;
+  const orc_int8 * ORC_RESTRICT ptr4;
+  const orc_int8 * ORC_RESTRICT ptr5;
+  const orc_int8 * ORC_RESTRICT ptr6;
+  orc_union32 var36;
+  orc_int8 var37;
+  orc_int8 var38;
+  orc_int8 var39;
+  orc_union32 var40;
+  orc_union16 var41;
+  orc_int8 var42;
+  orc_union16 var43;
+  orc_union16 var44;
+
+  for (j = 0; j < m; j++) {
+    ptr0 = ORC_PTR_OFFSET(d1, d1_stride * j);
+    ptr4 = ORC_PTR_OFFSET(s1, s1_stride * j);
+    ptr5 = ORC_PTR_OFFSET(s2, s2_stride * j);
+    ptr6 = ORC_PTR_OFFSET(s3, s3_stride * j);
+
+
+    for (i = 0; i < n; i++) {
+      /* 0: loadl */
+      var36 = ptr0[i];
+      /* 1: select0lw */
+      {
+       orc_union32 _src;
+       _src.i = var36.i;
+       var41.i = _src.x2[0];
+    }
+      /* 2: select0wb */
+      {
+       orc_union16 _src;
+       _src.i = var41.i;
+       var42 = _src.x2[0];
+    }
+      /* 3: loadb */
+      var37 = ptr4[i];
+      /* 4: mergebw */
+      {
+       orc_union16 _dest;
+       _dest.x2[0] = var42;
+       _dest.x2[1] = var37;
+       var43.i = _dest.i;
+    }
+      /* 5: loadb */
+      var38 = ptr5[i];
+      /* 6: loadb */
+      var39 = ptr6[i];
+      /* 7: mergebw */
+      {
+       orc_union16 _dest;
+       _dest.x2[0] = var38;
+       _dest.x2[1] = var39;
+       var44.i = _dest.i;
+    }
+      /* 8: mergewl */
+      {
+       orc_union32 _dest;
+       _dest.x2[0] = var43.i;
+       _dest.x2[1] = var44.i;
+       var40.i = _dest.i;
+    }
+      /* 9: storel */
+      ptr0[i] = var40;
+    }
+  }
+
+}
+
+#else
+static void
+_backup_espcn_orc_shuffle3_xrgb (OrcExecutor * ORC_RESTRICT ex)
+{
+  int i;
+  int j;
+  int n = 3;
+  int m = ex->params[ORC_VAR_A1];
+  orc_union32 * ORC_RESTRICT ptr0;
+  const orc_int8 * ORC_RESTRICT ptr4;
+  const orc_int8 * ORC_RESTRICT ptr5;
+  const orc_int8 * ORC_RESTRICT ptr6;
+  orc_union32 var36;
+  orc_int8 var37;
+  orc_int8 var38;
+  orc_int8 var39;
+  orc_union32 var40;
+  orc_union16 var41;
+  orc_int8 var42;
+  orc_union16 var43;
+  orc_union16 var44;
+
+  for (j = 0; j < m; j++) {
+    ptr0 = ORC_PTR_OFFSET(ex->arrays[0], ex->params[0] * j);
+    ptr4 = ORC_PTR_OFFSET(ex->arrays[4], ex->params[4] * j);
+    ptr5 = ORC_PTR_OFFSET(ex->arrays[5], ex->params[5] * j);
+    ptr6 = ORC_PTR_OFFSET(ex->arrays[6], ex->params[6] * j);
+
+
+    for (i = 0; i < n; i++) {
+      /* 0: loadl */
+      var36 = ptr0[i];
+      /* 1: select0lw */
+      {
+       orc_union32 _src;
+       _src.i = var36.i;
+       var41.i = _src.x2[0];
+    }
+      /* 2: select0wb */
+      {
+       orc_union16 _src;
+       _src.i = var41.i;
+       var42 = _src.x2[0];
+    }
+      /* 3: loadb */
+      var37 = ptr4[i];
+      /* 4: mergebw */
+      {
+       orc_union16 _dest;
+       _dest.x2[0] = var42;
+       _dest.x2[1] = var37;
+       var43.i = _dest.i;
+    }
+      /* 5: loadb */
+      var38 = ptr5[i];
+      /* 6: loadb */
+      var39 = ptr6[i];
+      /* 7: mergebw */
+      {
+       orc_union16 _dest;
+       _dest.x2[0] = var38;
+       _dest.x2[1] = var39;
+       var44.i = _dest.i;
+    }
+      /* 8: mergewl */
+      {
+       orc_union32 _dest;
+       _dest.x2[0] = var43.i;
+       _dest.x2[1] = var44.i;
+       var40.i = _dest.i;
+    }
+      /* 9: storel */
+      ptr0[i] = var40;
+    }
+  }
+
+}
+
+void
+espcn_orc_shuffle3_xrgb (guint8 * ORC_RESTRICT d1, int d1_stride, const guint8 * ORC_RESTRICT s1, int s1_stride, const guint8 * ORC_RESTRICT s2, int s2_stride, const guint8 * ORC_RESTRICT s3, int s3_stride, int m)
+{
+  OrcExecutor _ex, *ex = &_ex;
+  static volatile int p_inited = 0;
+  static OrcCode *c = 0;
+  void (*func) (OrcExecutor *);
+
+  if (!p_inited) {
+    orc_once_mutex_lock ();
+    if (!p_inited) {
+      OrcProgram *p;
+
+#if 1
+      static const orc_uint8 bc[] = {
+        1, 3, 3, 7, 9, 23, 101, 115, 112, 99, 110, 95, 111, 114, 99, 95, 
+        115, 104, 117, 102, 102, 108, 101, 51, 95, 120, 114, 103, 98, 11, 4, 4, 
+        12, 1, 1, 12, 1, 1, 12, 1, 1, 20, 2, 20, 1, 20, 2, 20, 
+        2, 190, 32, 0, 188, 33, 32, 196, 34, 33, 4, 196, 35, 5, 6, 195, 
+        0, 34, 35, 2, 0, 
+      };
+      p = orc_program_new_from_static_bytecode (bc);
+      orc_program_set_backup_function (p, _backup_espcn_orc_shuffle3_xrgb);
+#else
+      p = orc_program_new ();
+      orc_program_set_constant_n (p, 3);
+      orc_program_set_2d (p);
+      orc_program_set_name (p, "espcn_orc_shuffle3_xrgb");
+      orc_program_set_backup_function (p, _backup_espcn_orc_shuffle3_xrgb);
+      orc_program_add_destination (p, 4, "d1");
+      orc_program_add_source (p, 1, "s1");
+      orc_program_add_source (p, 1, "s2");
+      orc_program_add_source (p, 1, "s3");
+      orc_program_add_temporary (p, 2, "t1");
+      orc_program_add_temporary (p, 1, "t2");
+      orc_program_add_temporary (p, 2, "t3");
+      orc_program_add_temporary (p, 2, "t4");
+
+      orc_program_append_2 (p, "select0lw", 0, ORC_VAR_T1, ORC_VAR_D1, ORC_VAR_D1, ORC_VAR_D1);
+      orc_program_append_2 (p, "select0wb", 0, ORC_VAR_T2, ORC_VAR_T1, ORC_VAR_D1, ORC_VAR_D1);
+      orc_program_append_2 (p, "mergebw", 0, ORC_VAR_T3, ORC_VAR_T2, ORC_VAR_S1, ORC_VAR_D1);
+      orc_program_append_2 (p, "mergebw", 0, ORC_VAR_T4, ORC_VAR_S2, ORC_VAR_S3, ORC_VAR_D1);
+      orc_program_append_2 (p, "mergewl", 0, ORC_VAR_D1, ORC_VAR_T3, ORC_VAR_T4, ORC_VAR_D1);
+#endif
+
+      orc_program_compile (p);
+      c = orc_program_take_code (p);
+      orc_program_free (p);
+    }
+    p_inited = TRUE;
+    orc_once_mutex_unlock ();
+  }
+  ex->arrays[ORC_VAR_A2] = c;
+  ex->program = 0;
+
+  ex->n = 3;
+  ORC_EXECUTOR_M(ex) = m;
+  ex->arrays[ORC_VAR_D1] = d1;
+  ex->params[ORC_VAR_D1] = d1_stride;
+  ex->arrays[ORC_VAR_S1] = (void *)s1;
+  ex->params[ORC_VAR_S1] = s1_stride;
+  ex->arrays[ORC_VAR_S2] = (void *)s2;
+  ex->params[ORC_VAR_S2] = s2_stride;
+  ex->arrays[ORC_VAR_S3] = (void *)s3;
+  ex->params[ORC_VAR_S3] = s3_stride;
+
+  func = c->exec;
+  func (ex);
+}
+#endif
+
+
+/* espcn_orc_shuffle3_xbgr */
+#ifdef DISABLE_ORC
+void
+espcn_orc_shuffle3_xbgr (guint8 * ORC_RESTRICT d1, int d1_stride, const guint8 * ORC_RESTRICT s1, int s1_stride, const guint8 * ORC_RESTRICT s2, int s2_stride, const guint8 * ORC_RESTRICT s3, int s3_stride, int m){
+  int i;
+  int j;
+  int n = 3;
+  orc_union32 * ORC_RESTRICT ptr0;
+  const orc_int8 * ORC_RESTRICT ptr4;
+  const orc_int8 * ORC_RESTRICT ptr5;
+  const orc_int8 * ORC_RESTRICT ptr6;
+  orc_union32 var36;
+  orc_int8 var37;
+  orc_int8 var38;
+  orc_int8 var39;
+  orc_union32 var40;
+  orc_union16 var41;
+  orc_int8 var42;
+  orc_union16 var43;
+  orc_union16 var44;
+
+  for (j = 0; j < m; j++) {
+    ptr0 = ORC_PTR_OFFSET(d1, d1_stride * j);
+    ptr4 = ORC_PTR_OFFSET(s1, s1_stride * j);
+    ptr5 = ORC_PTR_OFFSET(s2, s2_stride * j);
+    ptr6 = ORC_PTR_OFFSET(s3, s3_stride * j);
+
+
+    for (i = 0; i < n; i++) {
+      /* 0: loadl */
+      var36 = ptr0[i];
+      /* 1: select0lw */
+      {
+       orc_union32 _src;
+       _src.i = var36.i;
+       var41.i = _src.x2[0];
+    }
+      /* 2: select0wb */
+      {
+       orc_union16 _src;
+       _src.i = var41.i;
+       var42 = _src.x2[0];
+    }
+      /* 3: loadb */
+      var37 = ptr6[i];
+      /* 4: mergebw */
+      {
+       orc_union16 _dest;
+       _dest.x2[0] = var42;
+       _dest.x2[1] = var37;
+       var43.i = _dest.i;
+    }
+      /* 5: loadb */
+      var38 = ptr5[i];
+      /* 6: loadb */
+      var39 = ptr4[i];
+      /* 7: mergebw */
+      {
+       orc_union16 _dest;
+       _dest.x2[0] = var38;
+       _dest.x2[1] = var39;
+       var44.i = _dest.i;
+    }
+      /* 8: mergewl */
+      {
+       orc_union32 _dest;
+       _dest.x2[0] = var43.i;
+       _dest.x2[1] = var44.i;
+       var40.i = _dest.i;
+    }
+      /* 9: storel */
+      ptr0[i] = var40;
+    }
+  }
+
+}
+
+#else
+static void
+_backup_espcn_orc_shuffle3_xbgr (OrcExecutor * ORC_RESTRICT ex)
+{
+  int i;
+  int j;
+  int n = 3;
+  int m = ex->params[ORC_VAR_A1];
+  orc_union32 * ORC_RESTRICT ptr0;
+  const orc_int8 * ORC_RESTRICT ptr4;
+  const orc_int8 * ORC_RESTRICT ptr5;
+  const orc_int8 * ORC_RESTRICT ptr6;
+  orc_union32 var36;
+  orc_int8 var37;
+  orc_int8 var38;
+  orc_int8 var39;
+  orc_union32 var40;
+  orc_union16 var41;
+  orc_int8 var42;
+  orc_union16 var43;
+  orc_union16 var44;
+
+  for (j = 0; j < m; j++) {
+    ptr0 = ORC_PTR_OFFSET(ex->arrays[0], ex->params[0] * j);
+    ptr4 = ORC_PTR_OFFSET(ex->arrays[4], ex->params[4] * j);
+    ptr5 = ORC_PTR_OFFSET(ex->arrays[5], ex->params[5] * j);
+    ptr6 = ORC_PTR_OFFSET(ex->arrays[6], ex->params[6] * j);
+
+
+    for (i = 0; i < n; i++) {
+      /* 0: loadl */
+      var36 = ptr0[i];
+      /* 1: select0lw */
+      {
+       orc_union32 _src;
+       _src.i = var36.i;
+       var41.i = _src.x2[0];
+    }
+      /* 2: select0wb */
+      {
+       orc_union16 _src;
+       _src.i = var41.i;
+       var42 = _src.x2[0];
+    }
+      /* 3: loadb */
+      var37 = ptr6[i];
+      /* 4: mergebw */
+      {
+       orc_union16 _dest;
+       _dest.x2[0] = var42;
+       _dest.x2[1] = var37;
+       var43.i = _dest.i;
+    }
+      /* 5: loadb */
+      var38 = ptr5[i];
+      /* 6: loadb */
+      var39 = ptr4[i];
+      /* 7: mergebw */
+      {
+       orc_union16 _dest;
+       _dest.x2[0] = var38;
+       _dest.x2[1] = var39;
+       var44.i = _dest.i;
+    }
+      /* 8: mergewl */
+      {
+       orc_union32 _dest;
+       _dest.x2[0] = var43.i;
+       _dest.x2[1] = var44.i;
+       var40.i = _dest.i;
+    }
+      /* 9: storel */
+      ptr0[i] = var40;
+    }
+  }
+
+}
+
+void
+espcn_orc_shuffle3_xbgr (guint8 * ORC_RESTRICT d1, int d1_stride, const guint8 * ORC_RESTRICT s1, int s1_stride, const guint8 * ORC_RESTRICT s2, int s2_stride, const guint8 * ORC_RESTRICT s3, int s3_stride, int m)
+{
+  OrcExecutor _ex, *ex = &_ex;
+  static volatile int p_inited = 0;
+  static OrcCode *c = 0;
+  void (*func) (OrcExecutor *);
+
+  if (!p_inited) {
+    orc_once_mutex_lock ();
+    if (!p_inited) {
+      OrcProgram *p;
+
+#if 1
+      static const orc_uint8 bc[] = {
+        1, 3, 3, 7, 9, 23, 101, 115, 112, 99, 110, 95, 111, 114, 99, 95, 
+        115, 104, 117, 102, 102, 108, 101, 51, 95, 120, 98, 103, 114, 11, 4, 4, 
+        12, 1, 1, 12, 1, 1, 12, 1, 1, 20, 2, 20, 1, 20, 2, 20, 
+        2, 190, 32, 0, 188, 33, 32, 196, 34, 33, 6, 196, 35, 5, 4, 195, 
+        0, 34, 35, 2, 0, 
+      };
+      p = orc_program_new_from_static_bytecode (bc);
+      orc_program_set_backup_function (p, _backup_espcn_orc_shuffle3_xbgr);
+#else
+      p = orc_program_new ();
+      orc_program_set_constant_n (p, 3);
+      orc_program_set_2d (p);
+      orc_program_set_name (p, "espcn_orc_shuffle3_xbgr");
+      orc_program_set_backup_function (p, _backup_espcn_orc_shuffle3_xbgr);
+      orc_program_add_destination (p, 4, "d1");
+      orc_program_add_source (p, 1, "s1");
+      orc_program_add_source (p, 1, "s2");
+      orc_program_add_source (p, 1, "s3");
+      orc_program_add_temporary (p, 2, "t1");
+      orc_program_add_temporary (p, 1, "t2");
+      orc_program_add_temporary (p, 2, "t3");
+      orc_program_add_temporary (p, 2, "t4");
+
+      orc_program_append_2 (p, "select0lw", 0, ORC_VAR_T1, ORC_VAR_D1, ORC_VAR_D1, ORC_VAR_D1);
+      orc_program_append_2 (p, "select0wb", 0, ORC_VAR_T2, ORC_VAR_T1, ORC_VAR_D1, ORC_VAR_D1);
+      orc_program_append_2 (p, "mergebw", 0, ORC_VAR_T3, ORC_VAR_T2, ORC_VAR_S3, ORC_VAR_D1);
+      orc_program_append_2 (p, "mergebw", 0, ORC_VAR_T4, ORC_VAR_S2, ORC_VAR_S1, ORC_VAR_D1);
+      orc_program_append_2 (p, "mergewl", 0, ORC_VAR_D1, ORC_VAR_T3, ORC_VAR_T4, ORC_VAR_D1);
+#endif
+
+      orc_program_compile (p);
+      c = orc_program_take_code (p);
+      orc_program_free (p);
+    }
+    p_inited = TRUE;
+    orc_once_mutex_unlock ();
+  }
+  ex->arrays[ORC_VAR_A2] = c;
+  ex->program = 0;
+
+  ex->n = 3;
+  ORC_EXECUTOR_M(ex) = m;
+  ex->arrays[ORC_VAR_D1] = d1;
+  ex->params[ORC_VAR_D1] = d1_stride;
+  ex->arrays[ORC_VAR_S1] = (void *)s1;
+  ex->params[ORC_VAR_S1] = s1_stride;
+  ex->arrays[ORC_VAR_S2] = (void *)s2;
+  ex->params[ORC_VAR_S2] = s2_stride;
+  ex->arrays[ORC_VAR_S3] = (void *)s3;
+  ex->params[ORC_VAR_S3] = s3_stride;
+
+  func = c->exec;
+  func (ex);
+}
+#endif
+
+
+/* espcn_orc_shuffle4_rgbx */
+#ifdef DISABLE_ORC
+void
+espcn_orc_shuffle4_rgbx (guint8 * ORC_RESTRICT d1, int d1_stride, const guint8 * ORC_RESTRICT s1, int s1_stride, const guint8 * ORC_RESTRICT s2, int s2_stride, const guint8 * ORC_RESTRICT s3, int s3_stride, int m){
+  int i;
+  int j;
+  int n = 4;
+  orc_union32 * ORC_RESTRICT ptr0;
+  const orc_int8 * ORC_RESTRICT ptr4;
+  const orc_int8 * ORC_RESTRICT ptr5;
+  const orc_int8 * ORC_RESTRICT ptr6;
+  orc_union32 var36;
+  orc_int8 var37;
+  orc_int8 var38;
+  orc_int8 var39;
+  orc_union32 var40;
+  orc_union16 var41;
+  orc_int8 var42;
+  orc_union16 var43;
+  orc_union16 var44;
+
+  for (j = 0; j < m; j++) {
+    ptr0 = ORC_PTR_OFFSET(d1, d1_stride * j);
+    ptr4 = ORC_PTR_OFFSET(s1, s1_stride * j);
+    ptr5 = ORC_PTR_OFFSET(s2, s2_stride * j);
+    ptr6 = ORC_PTR_OFFSET(s3, s3_stride * j);
+
+
+    for (i = 0; i < n; i++) {
+      /* 0: loadl */
+      var36 = ptr0[i];
+      /* 1: select1lw */
+      {
+       orc_union32 _src;
+       _src.i = var36.i;
+       var41.i = _src.x2[1];
+    }
+      /* 2: select1wb */
+      {
+       orc_union16 _src;
+       _src.i = var41.i;
+       var42 = _src.x2[1];
+    }
+      /* 3: loadb */
+      var37 = ptr4[i];
+      /* 4: loadb */
+      var38 = ptr5[i];
+      /* 5: mergebw */
+      {
+       orc_union16 _dest;
+       _dest.x2[0] = var37;
+       _dest.x2[1] = var38;
+       var43.i = _dest.i;
+    }
+      /* 6: loadb */
+      var39 = ptr6[i];
+      /* 7: mergebw */
+      {
+       orc_union16 _dest;
+       _dest.x2[0] = var39;
+       _dest.x2[1] = var42;
+       var44.i = _dest.i;
+    }
+      /* 8: mergewl */
+      {
+       orc_union32 _dest;
+       _dest.x2[0] = var43.i;
+       _dest.x2[1] = var44.i;
+       var40.i = _dest.i;
+    }
+      /* 9: storel */
+      ptr0[i] = var40;
+    }
+  }
+
+}
+
+#else
+static void
+_backup_espcn_orc_shuffle4_rgbx (OrcExecutor * ORC_RESTRICT ex)
+{
+  int i;
+  int j;
+  int n = 4;
+  int m = ex->params[ORC_VAR_A1];
+  orc_union32 * ORC_RESTRICT ptr0;
+  const orc_int8 * ORC_RESTRICT ptr4;
+  const orc_int8 * ORC_RESTRICT ptr5;
+  const orc_int8 * ORC_RESTRICT ptr6;
+  orc_union32 var36;
+  orc_int8 var37;
+  orc_int8 var38;
+  orc_int8 var39;
+  orc_union32 var40;
+  orc_union16 var41;
+  orc_int8 var42;
+  orc_union16 var43;
+  orc_union16 var44;
+
+  for (j = 0; j < m; j++) {
+    ptr0 = ORC_PTR_OFFSET(ex->arrays[0], ex->params[0] * j);
+    ptr4 = ORC_PTR_OFFSET(ex->arrays[4], ex->params[4] * j);
+    ptr5 = ORC_PTR_OFFSET(ex->arrays[5], ex->params[5] * j);
+    ptr6 = ORC_PTR_OFFSET(ex->arrays[6], ex->params[6] * j);
+
+
+    for (i = 0; i < n; i++) {
+      /* 0: loadl */
+      var36 = ptr0[i];
+      /* 1: select1lw */
+      {
+       orc_union32 _src;
+       _src.i = var36.i;
+       var41.i = _src.x2[1];
+    }
+      /* 2: select1wb */
+      {
+       orc_union16 _src;
+       _src.i = var41.i;
+       var42 = _src.x2[1];
+    }
+      /* 3: loadb */
+      var37 = ptr4[i];
+      /* 4: loadb */
+      var38 = ptr5[i];
+      /* 5: mergebw */
+      {
+       orc_union16 _dest;
+       _dest.x2[0] = var37;
+       _dest.x2[1] = var38;
+       var43.i = _dest.i;
+    }
+      /* 6: loadb */
+      var39 = ptr6[i];
+      /* 7: mergebw */
+      {
+       orc_union16 _dest;
+       _dest.x2[0] = var39;
+       _dest.x2[1] = var42;
+       var44.i = _dest.i;
+    }
+      /* 8: mergewl */
+      {
+       orc_union32 _dest;
+       _dest.x2[0] = var43.i;
+       _dest.x2[1] = var44.i;
+       var40.i = _dest.i;
+    }
+      /* 9: storel */
+      ptr0[i] = var40;
+    }
+  }
+
+}
+
+void
+espcn_orc_shuffle4_rgbx (guint8 * ORC_RESTRICT d1, int d1_stride, const guint8 * ORC_RESTRICT s1, int s1_stride, const guint8 * ORC_RESTRICT s2, int s2_stride, const guint8 * ORC_RESTRICT s3, int s3_stride, int m)
+{
+  OrcExecutor _ex, *ex = &_ex;
+  static volatile int p_inited = 0;
+  static OrcCode *c = 0;
+  void (*func) (OrcExecutor *);
+
+  if (!p_inited) {
+    orc_once_mutex_lock ();
+    if (!p_inited) {
+      OrcProgram *p;
+
+#if 1
+      static const orc_uint8 bc[] = {
+        1, 3, 4, 7, 9, 23, 101, 115, 112, 99, 110, 95, 111, 114, 99, 95, 
+        115, 104, 117, 102, 102, 108, 101, 52, 95, 114, 103, 98, 120, 11, 4, 4, 
+        12, 1, 1, 12, 1, 1, 12, 1, 1, 20, 2, 20, 1, 20, 2, 20, 
+        2, 191, 32, 0, 189, 33, 32, 196, 34, 4, 5, 196, 35, 6, 33, 195, 
+        0, 34, 35, 2, 0, 
+      };
+      p = orc_program_new_from_static_bytecode (bc);
+      orc_program_set_backup_function (p, _backup_espcn_orc_shuffle4_rgbx);
+#else
+      p = orc_program_new ();
+      orc_program_set_constant_n (p, 4);
+      orc_program_set_2d (p);
+      orc_program_set_name (p, "espcn_orc_shuffle4_rgbx");
+      orc_program_set_backup_function (p, _backup_espcn_orc_shuffle4_rgbx);
+      orc_program_add_destination (p, 4, "d1");
+      orc_program_add_source (p, 1, "s1");
+      orc_program_add_source (p, 1, "s2");
+      orc_program_add_source (p, 1, "s3");
+      orc_program_add_temporary (p, 2, "t1");
+      orc_program_add_temporary (p, 1, "t2");
+      orc_program_add_temporary (p, 2, "t3");
+      orc_program_add_temporary (p, 2, "t4");
+
+      orc_program_append_2 (p, "select1lw", 0, ORC_VAR_T1, ORC_VAR_D1, ORC_VAR_D1, ORC_VAR_D1);
+      orc_program_append_2 (p, "select1wb", 0, ORC_VAR_T2, ORC_VAR_T1, ORC_VAR_D1, ORC_VAR_D1);
+      orc_program_append_2 (p, "mergebw", 0, ORC_VAR_T3, ORC_VAR_S1, ORC_VAR_S2, ORC_VAR_D1);
+      orc_program_append_2 (p, "mergebw", 0, ORC_VAR_T4, ORC_VAR_S3, ORC_VAR_T2, ORC_VAR_D1);
+      orc_program_append_2 (p, "mergewl", 0, ORC_VAR_D1, ORC_VAR_T3, ORC_VAR_T4, ORC_VAR_D1);
+#endif
+
+      orc_program_compile (p);
+      c = orc_program_take_code (p);
+      orc_program_free (p);
+    }
+    p_inited = TRUE;
+    orc_once_mutex_unlock ();
+  }
+  ex->arrays[ORC_VAR_A2] = c;
+  ex->program = 0;
+
+  ex->n = 4;
+  ORC_EXECUTOR_M(ex) = m;
+  ex->arrays[ORC_VAR_D1] = d1;
+  ex->params[ORC_VAR_D1] = d1_stride;
+  ex->arrays[ORC_VAR_S1] = (void *)s1;
+  ex->params[ORC_VAR_S1] = s1_stride;
+  ex->arrays[ORC_VAR_S2] = (void *)s2;
+  ex->params[ORC_VAR_S2] = s2_stride;
+  ex->arrays[ORC_VAR_S3] = (void *)s3;
+  ex->params[ORC_VAR_S3] = s3_stride;
+
+  func = c->exec;
+  func (ex);
+}
+#endif
+
+
+/* espcn_orc_shuffle4_bgrx */
+#ifdef DISABLE_ORC
+void
+espcn_orc_shuffle4_bgrx (guint8 * ORC_RESTRICT d1, int d1_stride, const guint8 * ORC_RESTRICT s1, int s1_stride, const guint8 * ORC_RESTRICT s2, int s2_stride, const guint8 * ORC_RESTRICT s3, int s3_stride, int m){
+  int i;
+  int j;
+  int n = 4;
+  orc_union32 * ORC_RESTRICT ptr0;
+  const orc_int8 * ORC_RESTRICT ptr4;
+  const orc_int8 * ORC_RESTRICT ptr5;
+  const orc_int8 * ORC_RESTRICT ptr6;
+  orc_union32 var36;
+  orc_int8 var37;
+  orc_int8 var38;
+  orc_int8 var39;
+  orc_union32 var40;
+  orc_union16 var41;
+  orc_int8 var42;
+  orc_union16 var43;
+  orc_union16 var44;
+
+  for (j = 0; j < m; j++) {
+    ptr0 = ORC_PTR_OFFSET(d1, d1_stride * j);
+    ptr4 = ORC_PTR_OFFSET(s1, s1_stride * j);
+    ptr5 = ORC_PTR_OFFSET(s2, s2_stride * j);
+    ptr6 = ORC_PTR_OFFSET(s3, s3_stride * j);
+
+
+    for (i = 0; i < n; i++) {
+      /* 0: loadl */
+      var36 = ptr0[i];
+      /* 1: select1lw */
+      {
+       orc_union32 _src;
+       _src.i = var36.i;
+       var41.i = _src.x2[1];
+    }
+      /* 2: select1wb */
+      {
+       orc_union16 _src;
+       _src.i = var41.i;
+       var42 = _src.x2[1];
+    }
+      /* 3: loadb */
+      var37 = ptr6[i];
+      /* 4: loadb */
+      var38 = ptr5[i];
+      /* 5: mergebw */
+      {
+       orc_union16 _dest;
+       _dest.x2[0] = var37;
+       _dest.x2[1] = var38;
+       var43.i = _dest.i;
+    }
+      /* 6: loadb */
+      var39 = ptr4[i];
+      /* 7: mergebw */
+      {
+       orc_union16 _dest;
+       _dest.x2[0] = var39;
+       _dest.x2[1] = var42;
+       var44.i = _dest.i;
+    }
+      /* 8: mergewl */
+      {
+       orc_union32 _dest;
+       _dest.x2[0] = var43.i;
+       _dest.x2[1] = var44.i;
+       var40.i = _dest.i;
+    }
+      /* 9: storel */
+      ptr0[i] = var40;
+    }
+  }
+
+}
+
+#else
+static void
+_backup_espcn_orc_shuffle4_bgrx (OrcExecutor * ORC_RESTRICT ex)
+{
+  int i;
+  int j;
+  int n = 4;
+  int m = ex->params[ORC_VAR_A1];
+  orc_union32 * ORC_RESTRICT ptr0;
+  const orc_int8 * ORC_RESTRICT ptr4;
+  const orc_int8 * ORC_RESTRICT ptr5;
+  const orc_int8 * ORC_RESTRICT ptr6;
+  orc_union32 var36;
+  orc_int8 var37;
+  orc_int8 var38;
+  orc_int8 var39;
+  orc_union32 var40;
+  orc_union16 var41;
+  orc_int8 var42;
+  orc_union16 var43;
+  orc_union16 var44;
+
+  for (j = 0; j < m; j++) {
+    ptr0 = ORC_PTR_OFFSET(ex->arrays[0], ex->params[0] * j);
+    ptr4 = ORC_PTR_OFFSET(ex->arrays[4], ex->params[4] * j);
+    ptr5 = ORC_PTR_OFFSET(ex->arrays[5], ex->params[5] * j);
+    ptr6 = ORC_PTR_OFFSET(ex->arrays[6], ex->params[6] * j);
+
+
+    for (i = 0; i < n; i++) {
+      /* 0: loadl */
+      var36 = ptr0[i];
+      /* 1: select1lw */
+      {
+       orc_union32 _src;
+       _src.i = var36.i;
+       var41.i = _src.x2[1];
+    }
+      /* 2: select1wb */
+      {
+       orc_union16 _src;
+       _src.i = var41.i;
+       var42 = _src.x2[1];
+    }
+      /* 3: loadb */
+      var37 = ptr6[i];
+      /* 4: loadb */
+      var38 = ptr5[i];
+      /* 5: mergebw */
+      {
+       orc_union16 _dest;
+       _dest.x2[0] = var37;
+       _dest.x2[1] = var38;
+       var43.i = _dest.i;
+    }
+      /* 6: loadb */
+      var39 = ptr4[i];
+      /* 7: mergebw */
+      {
+       orc_union16 _dest;
+       _dest.x2[0] = var39;
+       _dest.x2[1] = var42;
+       var44.i = _dest.i;
+    }
+      /* 8: mergewl */
+      {
+       orc_union32 _dest;
+       _dest.x2[0] = var43.i;
+       _dest.x2[1] = var44.i;
+       var40.i = _dest.i;
+    }
+      /* 9: storel */
+      ptr0[i] = var40;
+    }
+  }
+
+}
+
+void
+espcn_orc_shuffle4_bgrx (guint8 * ORC_RESTRICT d1, int d1_stride, const guint8 * ORC_RESTRICT s1, int s1_stride, const guint8 * ORC_RESTRICT s2, int s2_stride, const guint8 * ORC_RESTRICT s3, int s3_stride, int m)
+{
+  OrcExecutor _ex, *ex = &_ex;
+  static volatile int p_inited = 0;
+  static OrcCode *c = 0;
+  void (*func) (OrcExecutor *);
+
+  if (!p_inited) {
+    orc_once_mutex_lock ();
+    if (!p_inited) {
+      OrcProgram *p;
+
+#if 1
+      static const orc_uint8 bc[] = {
+        1, 3, 4, 7, 9, 23, 101, 115, 112, 99, 110, 95, 111, 114, 99, 95, 
+        115, 104, 117, 102, 102, 108, 101, 52, 95, 98, 103, 114, 120, 11, 4, 4, 
+        12, 1, 1, 12, 1, 1, 12, 1, 1, 20, 2, 20, 1, 20, 2, 20, 
+        2, 191, 32, 0, 189, 33, 32, 196, 34, 6, 5, 196, 35, 4, 33, 195, 
+        0, 34, 35, 2, 0, 
+      };
+      p = orc_program_new_from_static_bytecode (bc);
+      orc_program_set_backup_function (p, _backup_espcn_orc_shuffle4_bgrx);
+#else
+      p = orc_program_new ();
+      orc_program_set_constant_n (p, 4);
+      orc_program_set_2d (p);
+      orc_program_set_name (p, "espcn_orc_shuffle4_bgrx");
+      orc_program_set_backup_function (p, _backup_espcn_orc_shuffle4_bgrx);
+      orc_program_add_destination (p, 4, "d1");
+      orc_program_add_source (p, 1, "s1");
+      orc_program_add_source (p, 1, "s2");
+      orc_program_add_source (p, 1, "s3");
+      orc_program_add_temporary (p, 2, "t1");
+      orc_program_add_temporary (p, 1, "t2");
+      orc_program_add_temporary (p, 2, "t3");
+      orc_program_add_temporary (p, 2, "t4");
+
+      orc_program_append_2 (p, "select1lw", 0, ORC_VAR_T1, ORC_VAR_D1, ORC_VAR_D1, ORC_VAR_D1);
+      orc_program_append_2 (p, "select1wb", 0, ORC_VAR_T2, ORC_VAR_T1, ORC_VAR_D1, ORC_VAR_D1);
+      orc_program_append_2 (p, "mergebw", 0, ORC_VAR_T3, ORC_VAR_S3, ORC_VAR_S2, ORC_VAR_D1);
+      orc_program_append_2 (p, "mergebw", 0, ORC_VAR_T4, ORC_VAR_S1, ORC_VAR_T2, ORC_VAR_D1);
+      orc_program_append_2 (p, "mergewl", 0, ORC_VAR_D1, ORC_VAR_T3, ORC_VAR_T4, ORC_VAR_D1);
+#endif
+
+      orc_program_compile (p);
+      c = orc_program_take_code (p);
+      orc_program_free (p);
+    }
+    p_inited = TRUE;
+    orc_once_mutex_unlock ();
+  }
+  ex->arrays[ORC_VAR_A2] = c;
+  ex->program = 0;
+
+  ex->n = 4;
+  ORC_EXECUTOR_M(ex) = m;
+  ex->arrays[ORC_VAR_D1] = d1;
+  ex->params[ORC_VAR_D1] = d1_stride;
+  ex->arrays[ORC_VAR_S1] = (void *)s1;
+  ex->params[ORC_VAR_S1] = s1_stride;
+  ex->arrays[ORC_VAR_S2] = (void *)s2;
+  ex->params[ORC_VAR_S2] = s2_stride;
+  ex->arrays[ORC_VAR_S3] = (void *)s3;
+  ex->params[ORC_VAR_S3] = s3_stride;
+
+  func = c->exec;
+  func (ex);
+}
+#endif
+
+
+/* espcn_orc_shuffle4_xrgb */
+#ifdef DISABLE_ORC
+void
+espcn_orc_shuffle4_xrgb (guint8 * ORC_RESTRICT d1, int d1_stride, const guint8 * ORC_RESTRICT s1, int s1_stride, const guint8 * ORC_RESTRICT s2, int s2_stride, const guint8 * ORC_RESTRICT s3, int s3_stride, int m){
+  int i;
+  int j;
+  int n = 4;
+  orc_union32 * ORC_RESTRICT ptr0;
+  const orc_int8 * ORC_RESTRICT ptr4;
+  const orc_int8 * ORC_RESTRICT ptr5;
+  const orc_int8 * ORC_RESTRICT ptr6;
+  orc_union32 var36;
+  orc_int8 var37;
+  orc_int8 var38;
+  orc_int8 var39;
+  orc_union32 var40;
+  orc_union16 var41;
+  orc_int8 var42;
+  orc_union16 var43;
+  orc_union16 var44;
+
+  for (j = 0; j < m; j++) {
+    ptr0 = ORC_PTR_OFFSET(d1, d1_stride * j);
+    ptr4 = ORC_PTR_OFFSET(s1, s1_stride * j);
+    ptr5 = ORC_PTR_OFFSET(s2, s2_stride * j);
+    ptr6 = ORC_PTR_OFFSET(s3, s3_stride * j);
+
+
+    for (i = 0; i < n; i++) {
+      /* 0: loadl */
+      var36 = ptr0[i];
+      /* 1: select0lw */
+      {
+       orc_union32 _src;
+       _src.i = var36.i;
+       var41.i = _src.x2[0];
+    }
+      /* 2: select0wb */
+      {
+       orc_union16 _src;
+       _src.i = var41.i;
+       var42 = _src.x2[0];
+    }
+      /* 3: loadb */
+      var37 = ptr4[i];
+      /* 4: mergebw */
+      {
+       orc_union16 _dest;
+       _dest.x2[0] = var42;
+       _dest.x2[1] = var37;
+       var43.i = _dest.i;
+    }
+      /* 5: loadb */
+      var38 = ptr5[i];
+      /* 6: loadb */
+      var39 = ptr6[i];
+      /* 7: mergebw */
+      {
+       orc_union16 _dest;
+       _dest.x2[0] = var38;
+       _dest.x2[1] = var39;
+       var44.i = _dest.i;
+    }
+      /* 8: mergewl */
+      {
+       orc_union32 _dest;
+       _dest.x2[0] = var43.i;
+       _dest.x2[1] = var44.i;
+       var40.i = _dest.i;
+    }
+      /* 9: storel */
+      ptr0[i] = var40;
+    }
+  }
+
+}
+
+#else
+static void
+_backup_espcn_orc_shuffle4_xrgb (OrcExecutor * ORC_RESTRICT ex)
+{
+  int i;
+  int j;
+  int n = 4;
+  int m = ex->params[ORC_VAR_A1];
+  orc_union32 * ORC_RESTRICT ptr0;
+  const orc_int8 * ORC_RESTRICT ptr4;
+  const orc_int8 * ORC_RESTRICT ptr5;
+  const orc_int8 * ORC_RESTRICT ptr6;
+  orc_union32 var36;
+  orc_int8 var37;
+  orc_int8 var38;
+  orc_int8 var39;
+  orc_union32 var40;
+  orc_union16 var41;
+  orc_int8 var42;
+  orc_union16 var43;
+  orc_union16 var44;
+
+  for (j = 0; j < m; j++) {
+    ptr0 = ORC_PTR_OFFSET(ex->arrays[0], ex->params[0] * j);
+    ptr4 = ORC_PTR_OFFSET(ex->arrays[4], ex->params[4] * j);
+    ptr5 = ORC_PTR_OFFSET(ex->arrays[5], ex->params[5] * j);
+    ptr6 = ORC_PTR_OFFSET(ex->arrays[6], ex->params[6] * j);
+
+
+    for (i = 0; i < n; i++) {
+      /* 0: loadl */
+      var36 = ptr0[i];
+      /* 1: select0lw */
+      {
+       orc_union32 _src;
+       _src.i = var36.i;
+       var41.i = _src.x2[0];
+    }
+      /* 2: select0wb */
+      {
+       orc_union16 _src;
+       _src.i = var41.i;
+       var42 = _src.x2[0];
+    }
+      /* 3: loadb */
+      var37 = ptr4[i];
+      /* 4: mergebw */
+      {
+       orc_union16 _dest;
+       _dest.x2[0] = var42;
+       _dest.x2[1] = var37;
+       var43.i = _dest.i;
+    }
+      /* 5: loadb */
+      var38 = ptr5[i];
+      /* 6: loadb */
+      var39 = ptr6[i];
+      /* 7: mergebw */
+      {
+       orc_union16 _dest;
+       _dest.x2[0] = var38;
+       _dest.x2[1] = var39;
+       var44.i = _dest.i;
+    }
+      /* 8: mergewl */
+      {
+       orc_union32 _dest;
+       _dest.x2[0] = var43.i;
+       _dest.x2[1] = var44.i;
+       var40.i = _dest.i;
+    }
+      /* 9: storel */
+      ptr0[i] = var40;
+    }
+  }
+
+}
+
+void
+espcn_orc_shuffle4_xrgb (guint8 * ORC_RESTRICT d1, int d1_stride, const guint8 * ORC_RESTRICT s1, int s1_stride, const guint8 * ORC_RESTRICT s2, int s2_stride, const guint8 * ORC_RESTRICT s3, int s3_stride, int m)
+{
+  OrcExecutor _ex, *ex = &_ex;
+  static volatile int p_inited = 0;
+  static OrcCode *c = 0;
+  void (*func) (OrcExecutor *);
+
+  if (!p_inited) {
+    orc_once_mutex_lock ();
+    if (!p_inited) {
+      OrcProgram *p;
+
+#if 1
+      static const orc_uint8 bc[] = {
+        1, 3, 4, 7, 9, 23, 101, 115, 112, 99, 110, 95, 111, 114, 99, 95, 
+        115, 104, 117, 102, 102, 108, 101, 52, 95, 120, 114, 103, 98, 11, 4, 4, 
+        12, 1, 1, 12, 1, 1, 12, 1, 1, 20, 2, 20, 1, 20, 2, 20, 
+        2, 190, 32, 0, 188, 33, 32, 196, 34, 33, 4, 196, 35, 5, 6, 195, 
+        0, 34, 35, 2, 0, 
+      };
+      p = orc_program_new_from_static_bytecode (bc);
+      orc_program_set_backup_function (p, _backup_espcn_orc_shuffle4_xrgb);
+#else
+      p = orc_program_new ();
+      orc_program_set_constant_n (p, 4);
+      orc_program_set_2d (p);
+      orc_program_set_name (p, "espcn_orc_shuffle4_xrgb");
+      orc_program_set_backup_function (p, _backup_espcn_orc_shuffle4_xrgb);
+      orc_program_add_destination (p, 4, "d1");
+      orc_program_add_source (p, 1, "s1");
+      orc_program_add_source (p, 1, "s2");
+      orc_program_add_source (p, 1, "s3");
+      orc_program_add_temporary (p, 2, "t1");
+      orc_program_add_temporary (p, 1, "t2");
+      orc_program_add_temporary (p, 2, "t3");
+      orc_program_add_temporary (p, 2, "t4");
+
+      orc_program_append_2 (p, "select0lw", 0, ORC_VAR_T1, ORC_VAR_D1, ORC_VAR_D1, ORC_VAR_D1);
+      orc_program_append_2 (p, "select0wb", 0, ORC_VAR_T2, ORC_VAR_T1, ORC_VAR_D1, ORC_VAR_D1);
+      orc_program_append_2 (p, "mergebw", 0, ORC_VAR_T3, ORC_VAR_T2, ORC_VAR_S1, ORC_VAR_D1);
+      orc_program_append_2 (p, "mergebw", 0, ORC_VAR_T4, ORC_VAR_S2, ORC_VAR_S3, ORC_VAR_D1);
+      orc_program_append_2 (p, "mergewl", 0, ORC_VAR_D1, ORC_VAR_T3, ORC_VAR_T4, ORC_VAR_D1);
+#endif
+
+      orc_program_compile (p);
+      c = orc_program_take_code (p);
+      orc_program_free (p);
+    }
+    p_inited = TRUE;
+    orc_once_mutex_unlock ();
+  }
+  ex->arrays[ORC_VAR_A2] = c;
+  ex->program = 0;
+
+  ex->n = 4;
+  ORC_EXECUTOR_M(ex) = m;
+  ex->arrays[ORC_VAR_D1] = d1;
+  ex->params[ORC_VAR_D1] = d1_stride;
+  ex->arrays[ORC_VAR_S1] = (void *)s1;
+  ex->params[ORC_VAR_S1] = s1_stride;
+  ex->arrays[ORC_VAR_S2] = (void *)s2;
+  ex->params[ORC_VAR_S2] = s2_stride;
+  ex->arrays[ORC_VAR_S3] = (void *)s3;
+  ex->params[ORC_VAR_S3] = s3_stride;
+
+  func = c->exec;
+  func (ex);
+}
+#endif
+
+
+/* espcn_orc_shuffle4_xbgr */
+#ifdef DISABLE_ORC
+void
+espcn_orc_shuffle4_xbgr (guint8 * ORC_RESTRICT d1, int d1_stride, const guint8 * ORC_RESTRICT s1, int s1_stride, const guint8 * ORC_RESTRICT s2, int s2_stride, const guint8 * ORC_RESTRICT s3, int s3_stride, int m){
+  int i;
+  int j;
+  int n = 4;
+  orc_union32 * ORC_RESTRICT ptr0;
+  const orc_int8 * ORC_RESTRICT ptr4;
+  const orc_int8 * ORC_RESTRICT ptr5;
+  const orc_int8 * ORC_RESTRICT ptr6;
+  orc_union32 var36;
+  orc_int8 var37;
+  orc_int8 var38;
+  orc_int8 var39;
+  orc_union32 var40;
+  orc_union16 var41;
+  orc_int8 var42;
+  orc_union16 var43;
+  orc_union16 var44;
+
+  for (j = 0; j < m; j++) {
+    ptr0 = ORC_PTR_OFFSET(d1, d1_stride * j);
+    ptr4 = ORC_PTR_OFFSET(s1, s1_stride * j);
+    ptr5 = ORC_PTR_OFFSET(s2, s2_stride * j);
+    ptr6 = ORC_PTR_OFFSET(s3, s3_stride * j);
+
+
+    for (i = 0; i < n; i++) {
+      /* 0: loadl */
+      var36 = ptr0[i];
+      /* 1: select0lw */
+      {
+       orc_union32 _src;
+       _src.i = var36.i;
+       var41.i = _src.x2[0];
+    }
+      /* 2: select0wb */
+      {
+       orc_union16 _src;
+       _src.i = var41.i;
+       var42 = _src.x2[0];
+    }
+      /* 3: loadb */
+      var37 = ptr6[i];
+      /* 4: mergebw */
+      {
+       orc_union16 _dest;
+       _dest.x2[0] = var42;
+       _dest.x2[1] = var37;
+       var43.i = _dest.i;
+    }
+      /* 5: loadb */
+      var38 = ptr5[i];
+      /* 6: loadb */
+      var39 = ptr4[i];
+      /* 7: mergebw */
+      {
+       orc_union16 _dest;
+       _dest.x2[0] = var38;
+       _dest.x2[1] = var39;
+       var44.i = _dest.i;
+    }
+      /* 8: mergewl */
+      {
+       orc_union32 _dest;
+       _dest.x2[0] = var43.i;
+       _dest.x2[1] = var44.i;
+       var40.i = _dest.i;
+    }
+      /* 9: storel */
+      ptr0[i] = var40;
+    }
+  }
+
+}
+
+#else
+static void
+_backup_espcn_orc_shuffle4_xbgr (OrcExecutor * ORC_RESTRICT ex)
+{
+  int i;
+  int j;
+  int n = 4;
+  int m = ex->params[ORC_VAR_A1];
+  orc_union32 * ORC_RESTRICT ptr0;
+  const orc_int8 * ORC_RESTRICT ptr4;
+  const orc_int8 * ORC_RESTRICT ptr5;
+  const orc_int8 * ORC_RESTRICT ptr6;
+  orc_union32 var36;
+  orc_int8 var37;
+  orc_int8 var38;
+  orc_int8 var39;
+  orc_union32 var40;
+  orc_union16 var41;
+  orc_int8 var42;
+  orc_union16 var43;
+  orc_union16 var44;
+
+  for (j = 0; j < m; j++) {
+    ptr0 = ORC_PTR_OFFSET(ex->arrays[0], ex->params[0] * j);
+    ptr4 = ORC_PTR_OFFSET(ex->arrays[4], ex->params[4] * j);
+    ptr5 = ORC_PTR_OFFSET(ex->arrays[5], ex->params[5] * j);
+    ptr6 = ORC_PTR_OFFSET(ex->arrays[6], ex->params[6] * j);
+
+
+    for (i = 0; i < n; i++) {
+      /* 0: loadl */
+      var36 = ptr0[i];
+      /* 1: select0lw */
+      {
+       orc_union32 _src;
+       _src.i = var36.i;
+       var41.i = _src.x2[0];
+    }
+      /* 2: select0wb */
+      {
+       orc_union16 _src;
+       _src.i = var41.i;
+       var42 = _src.x2[0];
+    }
+      /* 3: loadb */
+      var37 = ptr6[i];
+      /* 4: mergebw */
+      {
+       orc_union16 _dest;
+       _dest.x2[0] = var42;
+       _dest.x2[1] = var37;
+       var43.i = _dest.i;
+    }
+      /* 5: loadb */
+      var38 = ptr5[i];
+      /* 6: loadb */
+      var39 = ptr4[i];
+      /* 7: mergebw */
+      {
+       orc_union16 _dest;
+       _dest.x2[0] = var38;
+       _dest.x2[1] = var39;
+       var44.i = _dest.i;
+    }
+      /* 8: mergewl */
+      {
+       orc_union32 _dest;
+       _dest.x2[0] = var43.i;
+       _dest.x2[1] = var44.i;
+       var40.i = _dest.i;
+    }
+      /* 9: storel */
+      ptr0[i] = var40;
+    }
+  }
+
+}
+
+void
+espcn_orc_shuffle4_xbgr (guint8 * ORC_RESTRICT d1, int d1_stride, const guint8 * ORC_RESTRICT s1, int s1_stride, const guint8 * ORC_RESTRICT s2, int s2_stride, const guint8 * ORC_RESTRICT s3, int s3_stride, int m)
+{
+  OrcExecutor _ex, *ex = &_ex;
+  static volatile int p_inited = 0;
+  static OrcCode *c = 0;
+  void (*func) (OrcExecutor *);
+
+  if (!p_inited) {
+    orc_once_mutex_lock ();
+    if (!p_inited) {
+      OrcProgram *p;
+
+#if 1
+      static const orc_uint8 bc[] = {
+        1, 3, 4, 7, 9, 23, 101, 115, 112, 99, 110, 95, 111, 114, 99, 95, 
+        115, 104, 117, 102, 102, 108, 101, 52, 95, 120, 98, 103, 114, 11, 4, 4, 
+        12, 1, 1, 12, 1, 1, 12, 1, 1, 20, 2, 20, 1, 20, 2, 20, 
+        2, 190, 32, 0, 188, 33, 32, 196, 34, 33, 6, 196, 35, 5, 4, 195, 
+        0, 34, 35, 2, 0, 
+      };
+      p = orc_program_new_from_static_bytecode (bc);
+      orc_program_set_backup_function (p, _backup_espcn_orc_shuffle4_xbgr);
+#else
+      p = orc_program_new ();
+      orc_program_set_constant_n (p, 4);
+      orc_program_set_2d (p);
+      orc_program_set_name (p, "espcn_orc_shuffle4_xbgr");
+      orc_program_set_backup_function (p, _backup_espcn_orc_shuffle4_xbgr);
+      orc_program_add_destination (p, 4, "d1");
+      orc_program_add_source (p, 1, "s1");
+      orc_program_add_source (p, 1, "s2");
+      orc_program_add_source (p, 1, "s3");
+      orc_program_add_temporary (p, 2, "t1");
+      orc_program_add_temporary (p, 1, "t2");
+      orc_program_add_temporary (p, 2, "t3");
+      orc_program_add_temporary (p, 2, "t4");
+
+      orc_program_append_2 (p, "select0lw", 0, ORC_VAR_T1, ORC_VAR_D1, ORC_VAR_D1, ORC_VAR_D1);
+      orc_program_append_2 (p, "select0wb", 0, ORC_VAR_T2, ORC_VAR_T1, ORC_VAR_D1, ORC_VAR_D1);
+      orc_program_append_2 (p, "mergebw", 0, ORC_VAR_T3, ORC_VAR_T2, ORC_VAR_S3, ORC_VAR_D1);
+      orc_program_append_2 (p, "mergebw", 0, ORC_VAR_T4, ORC_VAR_S2, ORC_VAR_S1, ORC_VAR_D1);
+      orc_program_append_2 (p, "mergewl", 0, ORC_VAR_D1, ORC_VAR_T3, ORC_VAR_T4, ORC_VAR_D1);
+#endif
+
+      orc_program_compile (p);
+      c = orc_program_take_code (p);
+      orc_program_free (p);
+    }
+    p_inited = TRUE;
+    orc_once_mutex_unlock ();
+  }
+  ex->arrays[ORC_VAR_A2] = c;
+  ex->program = 0;
+
+  ex->n = 4;
+  ORC_EXECUTOR_M(ex) = m;
+  ex->arrays[ORC_VAR_D1] = d1;
+  ex->params[ORC_VAR_D1] = d1_stride;
+  ex->arrays[ORC_VAR_S1] = (void *)s1;
+  ex->params[ORC_VAR_S1] = s1_stride;
+  ex->arrays[ORC_VAR_S2] = (void *)s2;
+  ex->params[ORC_VAR_S2] = s2_stride;
+  ex->arrays[ORC_VAR_S3] = (void *)s3;
+  ex->params[ORC_VAR_S3] = s3_stride;
 
   func = c->exec;
   func (ex);

@@ -1,8 +1,12 @@
-/* Frame and pixel-layout checks shared by the reference and the runner. */
+/* Frames and pixel layouts: the checks shared by the reference and the
+ * runner, and the runner's output stage (frame-pack.h). */
 #include "engine/engine.h"
+#include "engine/frame-pack.h"
+#include "engine/espcn-orc.h"
 
 #include <gio/gio.h>
 #include <stdint.h>
+#include <string.h>
 
 gboolean
 espcn_pixel_layout_validate (const EspcnPixelLayout *l, GError **error)
@@ -69,4 +73,90 @@ espcn_engine_check_frames (const EspcnInt8Model *m, const guint8 *in, gsize in_s
     return FALSE;
   }
   return TRUE;
+}
+
+void
+espcn_shuffle_order_c (int s, int *perm)
+{
+  for (int i = 0; i < s; i++)
+    for (int j = 0; j < s; j++)
+      for (int c = 0; c < 3; c++)
+        perm[(i * s + j) * 3 + c] = c * s * s + i * s + j;
+}
+
+void
+espcn_shuffle_order_orc (int s, int *perm)
+{
+  for (int i = 0; i < s; i++)
+    for (int c = 0; c < 3; c++)
+      for (int j = 0; j < s; j++)
+        perm[(i * 3 + c) * s + j] = c * s * s + i * s + j;
+}
+
+void
+espcn_shuffle_row_c (const guint8 *c3, int cs, int width, int s, guint8 *out, gsize out_stride,
+                     const EspcnPixelLayout *lay)
+{
+  int bpp = lay->bpp, ro = lay->r, go = lay->g, bo = lay->b;
+  for (int i = 0; i < s; i++) {
+    guint8 *dst = out + (gsize) i * out_stride;
+    const guint8 *src = c3 + i * s * 3;
+    if (bpp == 3 && ro == 0 && go == 1 && bo == 2) {
+      /* Sub-row i of LR pixel x is already RGB RGB ...: copy it. */
+      for (int x = 0; x < width; x++)
+        memcpy (dst + (gsize) x * s * 3, src + (gsize) x * cs, 3 * s);
+      continue;
+    }
+    for (int x = 0; x < width; x++) {
+      const guint8 *v = src + (gsize) x * cs;
+      guint8 *px = dst + (gsize) x * s * bpp;
+      for (int j = 0; j < s; j++, px += bpp) {
+        px[ro] = v[3 * j];
+        px[go] = v[3 * j + 1];
+        px[bo] = v[3 * j + 2];
+      }
+    }
+  }
+}
+
+typedef void (*ShuffleOrcFn) (guint8 *d, int d_stride, const guint8 *r, int r_stride, const guint8 *g,
+                              int g_stride, const guint8 *b, int b_stride, int m);
+
+/* [s - 2][layout]: one ORC kernel per scale (n = s is compiled in) and layout. */
+static const ShuffleOrcFn shuffle_orc_fns[3][4] = {
+  { espcn_orc_shuffle2_rgbx, espcn_orc_shuffle2_bgrx, espcn_orc_shuffle2_xrgb, espcn_orc_shuffle2_xbgr },
+  { espcn_orc_shuffle3_rgbx, espcn_orc_shuffle3_bgrx, espcn_orc_shuffle3_xrgb, espcn_orc_shuffle3_xbgr },
+  { espcn_orc_shuffle4_rgbx, espcn_orc_shuffle4_bgrx, espcn_orc_shuffle4_xrgb, espcn_orc_shuffle4_xbgr },
+};
+
+/* Index of the layout among RGBx, BGRx, xRGB, xBGR, or -1. */
+static int
+shuffle_orc_layout (const EspcnPixelLayout *l)
+{
+  static const int offs[4][3] = { { 0, 1, 2 }, { 2, 1, 0 }, { 1, 2, 3 }, { 3, 2, 1 } };
+  if (G_BYTE_ORDER != G_LITTLE_ENDIAN || l == NULL || l->bpp != 4)
+    return -1;
+  for (int k = 0; k < 4; k++)
+    if (l->r == offs[k][0] && l->g == offs[k][1] && l->b == offs[k][2])
+      return k;
+  return -1;
+}
+
+gboolean
+espcn_shuffle_orc_supports (const EspcnPixelLayout *layout, const guint8 *out, gsize out_stride)
+{
+  return shuffle_orc_layout (layout) >= 0 && (guintptr) out % 4 == 0 && out_stride % 4 == 0;
+}
+
+void
+espcn_shuffle_row_orc (const guint8 *c3, int cs, int width, int s, guint8 *out, gsize out_stride,
+                       const EspcnPixelLayout *layout)
+{
+  g_return_if_fail (s >= 2 && s <= 4 && espcn_shuffle_orc_supports (layout, out, out_stride));
+  ShuffleOrcFn fn = shuffle_orc_fns[s - 2][shuffle_orc_layout (layout)];
+  /* One call per output sub-row: m = width LR pixels of s sub-pixels each. */
+  for (int i = 0; i < s; i++) {
+    const guint8 *src = c3 + i * 3 * s;
+    fn (out + (gsize) i * out_stride, 4 * s, src, cs, src + s, cs, src + 2 * s, cs, width);
+  }
 }

@@ -12,6 +12,7 @@
 #include "engine/engine.h"
 #include "engine/kernels.h"
 #include "engine/espcn-orc.h"
+#include "engine/frame-pack.h"
 
 #include <gio/gio.h>
 #include <string.h>
@@ -54,6 +55,9 @@ struct _EspcnRunner {
   guint8 *out;
   gsize out_stride;
   EspcnPixelLayout out_layout;
+  gboolean orc_output;      /* output stage may use ORC (not when the reference is forced) */
+  gboolean out_orc;         /* ... and does for this frame */
+  EspcnConvPacked pk3_orc;  /* conv3 in the ORC output stage's channel order */
 };
 
 static inline int
@@ -156,33 +160,17 @@ get_c2 (Stripe *st, int y)
   return row;
 }
 
-/* Pixel shuffle of one conv3 row into output rows y*s .. y*s + s - 1.  conv3's
- * channels were packed in (i, j, colour) order, so output row i of LR pixel x
- * reads 3*s consecutive bytes. */
+/* Pixel shuffle of one conv3 row into output rows y*s .. y*s + s - 1: the ORC
+ * kernels for the 4-byte layouts they cover, plain C otherwise and whenever
+ * the reference is forced. */
 static void
 shuffle_row (EspcnRunner *r, const guint8 *c3, int y)
 {
-  int s = r->s, cs = r->pk[2].out_cs;
-  const EspcnPixelLayout *lay = &r->out_layout;
-  for (int i = 0; i < s; i++) {
-    guint8 *dst = r->out + ((gsize) y * s + i) * r->out_stride;
-    const guint8 *src = c3 + i * s * 3;
-    if (lay->bpp == 3 && lay->r == 0 && lay->g == 1 && lay->b == 2) {
-      for (int x = 0; x < r->width; x++)
-        memcpy (dst + (gsize) x * s * 3, src + (gsize) x * cs, 3 * s);
-      continue;
-    }
-    int bpp = lay->bpp, ro = lay->r, go = lay->g, bo = lay->b;
-    for (int x = 0; x < r->width; x++) {
-      const guint8 *v = src + (gsize) x * cs;
-      guint8 *px = dst + (gsize) x * s * bpp;
-      for (int j = 0; j < s; j++, px += bpp) {
-        px[ro] = v[3 * j];
-        px[go] = v[3 * j + 1];
-        px[bo] = v[3 * j + 2];
-      }
-    }
-  }
+  guint8 *dst = r->out + (gsize) y * r->s * r->out_stride;
+  if (r->out_orc)
+    espcn_shuffle_row_orc (c3, r->pk[2].out_cs, r->width, r->s, dst, r->out_stride, &r->out_layout);
+  else
+    espcn_shuffle_row_c (c3, r->pk[2].out_cs, r->width, r->s, dst, r->out_stride, &r->out_layout);
 }
 
 static void
@@ -194,7 +182,8 @@ process_stripe (Stripe *st)
   for (int i = 0; i < HID_RING; i++)
     st->c1_tag[i] = st->c2_tag[i] = G_MININT;
 
-  const EspcnConvPacked *p = &r->pk[2];
+  /* conv3 packed for the output stage in use (frame-pack.h). */
+  const EspcnConvPacked *p = r->out_orc ? &r->pk3_orc : &r->pk[2];
   for (int y = st->y0; y < st->y1; y++) {
     const guint8 *rows[3];
     for (int i = 0; i < 3; i++)
@@ -338,17 +327,24 @@ espcn_runner_new_full (EspcnInt8Model *m, int n_threads, EspcnIsa isa, GError **
   g_cond_init (&r->done);
   espcn_kernels_init (&r->kern, kisa);
 
-  /* conv3's channels reordered to (i, j, colour): the pixel shuffle then reads
-   * each output row's bytes of one LR pixel contiguously. */
-  int s = r->s, ss = s * s;
-  g_autofree int *perm = g_new (int, 3 * ss);
-  for (int i = 0; i < s; i++)
-    for (int j = 0; j < s; j++)
-      for (int c = 0; c < 3; c++)
-        perm[(i * s + j) * 3 + c] = c * ss + i * s + j;
+  /* conv3's channels reordered for the output stage (frame-pack.h): for the
+   * C one always, for the ORC one too unless the plain C path is forced.  The
+   * plain C kernels are the reference, so with them (ESPCN_FORCE_REFERENCE=1,
+   * ESPCN_ISA=c) no ORC code runs on the output side either; ESPCN_NO_ORC=1
+   * keeps the SIMD kernels but drops ORC there. */
+  int s = r->s;
+  g_autofree int *perm = g_new (int, 3 * s * s);
+  g_autofree int *perm_orc = g_new (int, 3 * s * s);
+  espcn_shuffle_order_c (s, perm);
+  espcn_shuffle_order_orc (s, perm_orc);
+  const char *no_orc = g_getenv ("ESPCN_NO_ORC");
+  r->orc_output = kisa != ESPCN_KERNELS_C
+      && (no_orc == NULL || g_strcmp0 (no_orc, "") == 0 || g_strcmp0 (no_orc, "0") == 0);
   espcn_conv_pack (&r->pk[0], espcn_int8_model_get_layer (m, 0), IN_CS, NULL, FALSE);
   espcn_conv_pack (&r->pk[1], espcn_int8_model_get_layer (m, 1), r->pk[0].out_cs, NULL, FALSE);
   espcn_conv_pack (&r->pk[2], espcn_int8_model_get_layer (m, 2), r->pk[1].out_cs, perm, FALSE);
+  if (r->orc_output)
+    espcn_conv_pack (&r->pk3_orc, espcn_int8_model_get_layer (m, 2), r->pk[1].out_cs, perm_orc, FALSE);
 
   r->stripes = g_new0 (Stripe, n_threads);
   for (int t = 0; t < n_threads; t++)
@@ -390,6 +386,7 @@ espcn_runner_process (EspcnRunner *r, const guint8 *in, gsize in_stride, const E
   r->out = out;
   r->out_stride = out_stride;
   r->out_layout = *out_layout;
+  r->out_orc = r->orc_output && espcn_shuffle_orc_supports (out_layout, out, out_stride);
 
   int n = MIN (r->n_threads, height);
   for (int t = 0; t < n; t++) {
@@ -435,6 +432,7 @@ espcn_runner_free (EspcnRunner *r)
   g_free (r->stripes);
   for (int i = 0; i < 3; i++)
     espcn_conv_packed_clear (&r->pk[i]);
+  espcn_conv_packed_clear (&r->pk3_orc);
   g_mutex_clear (&r->lock);
   g_cond_clear (&r->done);
   espcn_int8_model_unref (r->m);
