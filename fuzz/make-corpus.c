@@ -1,7 +1,9 @@
 /* Writes the seed corpus of the fuzz targets into DIR/<target>/ (committed):
  * small valid INT8 models of every scale and weight type, their truncations and a
  * few containers of other dtypes for the loader; frames of several sizes, layouts,
- * strides (some invalid) for the engine target. */
+ * strides (some invalid) for the engine target; frames of every format, with and
+ * without a GstVideoMeta, some cut short or with short strides, for the element
+ * target. */
 #include <glib/gstdio.h>
 #include <stdio.h>
 #include <string.h>
@@ -97,6 +99,59 @@ engine_corpus (const char *dir)
   frame (dir, "refused-bad-layout.bin", (const guint8[13]) { 0, 5, 3, 0xc3, 0, 0, 1, 0, 0, 0, 0, 0, 0 }, 10, 9);
 }
 
+/* The element target reads: format, width - 1, height - 1, model/threads, mode,
+ * lead, three stride paddings, cut, then pixels (fuzz-element-transform.c). */
+static void
+element_frame (const char *dir, const char *name, const guint8 head[10], int n_pixels, guint64 seed)
+{
+  GByteArray *a = g_byte_array_new ();
+  g_byte_array_append (a, head, 10);
+  EspcnRng rng;
+  espcn_rng_seed (&rng, seed);
+  for (int i = 0; i < n_pixels; i++) {
+    guint8 v = (guint8) espcn_rng_below (&rng, 256);
+    g_byte_array_append (a, &v, 1);
+  }
+  put (dir, name, a->data, a->len);
+  g_byte_array_unref (a);
+}
+
+static void
+element_corpus (const char *dir)
+{
+  /* Every format in its caps layout; model = sel % 6 (x2 i8, x2 i16, x3 i8, ...),
+   * threads = 1 + sel / 6 % 3. */
+  static const char *names[] = { "rgb", "bgr", "rgbx", "bgrx", "xrgb", "xbgr", "rgba", "bgra", "argb", "abgr",
+                                 "i420", "nv12" };
+  for (int f = 0; f < 12; f++) {
+    int w = 1 + (f * 7) % 13, h = 1 + (f * 5) % 9, sel = f % 6 + 6 * (f % 3);
+    g_autofree char *name = g_strdup_printf ("%s-x%d-%dx%d.bin", names[f], 2 + (sel % 6) / 2, w, h);
+    element_frame (dir, name, (const guint8[10]) { f, w - 1, h - 1, sel, 0, 0, 0, 0, 0, 0 }, 64, 100 + f);
+  }
+  /* mode: bits 0-1 layout (0 caps, 1 meta, 2 meta cut short, 3 caps cut short),
+   * bit 2 planes reversed, bit 3 one stride short, bits 4-5 its plane, bits 6-7
+   * colorimetry; lead: bits 0-5 first offset, bit 6 two memories. */
+  element_frame (dir, "bgrx-meta-padded-x3.bin", (const guint8[10]) { 3, 20, 9, 2, 1, 5, 17, 0, 0, 0 }, 200, 1);
+  element_frame (dir, "i420-meta-planes-reversed-x4-2threads.bin",
+      (const guint8[10]) { 10, 16, 11, 4 + 6, 1 | 4, 3, 2, 0x41, 0x83, 0 }, 300, 2);
+  element_frame (dir, "nv12-meta-padded-bt709-odd-x3.bin",
+      (const guint8[10]) { 11, 14, 6, 3 + 12, 1 | (1 << 6), 9, 1, 33, 0, 0 }, 150, 3);
+  element_frame (dir, "i420-full-range-x2.bin", (const guint8[10]) { 10, 9, 9, 0, 3 << 6, 0, 0, 0, 0, 0 }, 100, 4);
+  element_frame (dir, "rgba-two-memories-x2.bin", (const guint8[10]) { 6, 12, 4, 1, 0, 0x40, 0, 0, 0, 0 }, 80, 5);
+  element_frame (dir, "nv12-meta-two-memories-x2.bin",
+      (const guint8[10]) { 11, 7, 7, 0, 1, 0x40, 0x80, 11, 0, 0 }, 80, 6);
+  /* Refused: cut short (with and without a meta), short strides, a plane across memories. */
+  element_frame (dir, "refused-rgb-cut-short.bin", (const guint8[10]) { 0, 10, 5, 0, 3, 0, 0, 0, 0, 0 }, 40, 7);
+  element_frame (dir, "refused-i420-meta-cut-short.bin",
+      (const guint8[10]) { 10, 10, 5, 2, 2, 4, 8, 8, 8, 30 }, 40, 8);
+  element_frame (dir, "refused-argb-meta-short-stride.bin",
+      (const guint8[10]) { 8, 10, 5, 0, 1 | 8, 0, 3, 0, 0, 0 }, 40, 9);
+  element_frame (dir, "refused-nv12-meta-short-uv-stride.bin",
+      (const guint8[10]) { 11, 10, 5, 0, 1 | 8 | (1 << 4), 0, 0, 0, 0, 0 }, 40, 10);
+  element_frame (dir, "refused-i420-meta-plane-across-memories.bin",
+      (const guint8[10]) { 10, 15, 15, 0, 1, 0x40, 0, 0, 0, 0 }, 40, 11);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -107,8 +162,11 @@ main (int argc, char **argv)
   g_autofree char *ld = g_build_filename (argv[1], "fuzz-model-loader", NULL);
   g_autofree char *ed = g_build_filename (argv[1], "fuzz-engine-frame", NULL);
   g_mkdir_with_parents (ld, 0755);
+  g_autofree char *xd = g_build_filename (argv[1], "fuzz-element-transform", NULL);
   g_mkdir_with_parents (ed, 0755);
+  g_mkdir_with_parents (xd, 0755);
   loader_corpus (ld);
   engine_corpus (ed);
+  element_corpus (xd);
   return 0;
 }

@@ -604,6 +604,71 @@ fill_extra_bytes (GstEspcnUpscale *self, GstVideoFrame *in, GstVideoFrame *out)
   }
 }
 
+/* GstVideoFilter only warns about a buffer smaller than its caps need, and then
+ * pushes an output it never wrote; and it trusts a GstVideoMeta's offsets and
+ * strides, mapping just the memory that holds a plane's first byte.  So the
+ * input is checked first: without a meta, the caps' size; with one, every plane
+ * (strides at least a row, no negative strides) inside a single memory of the
+ * buffer.  FALSE with the reason in *why. */
+static gboolean
+input_fits (const GstVideoInfo *info, GstBuffer *buf, gchar **why)
+{
+  gsize size = gst_buffer_get_size (buf);
+  GstVideoMeta *meta = gst_buffer_get_video_meta (buf);
+
+  if (meta == NULL) {
+    if (size >= GST_VIDEO_INFO_SIZE (info))
+      return TRUE;
+    *why = g_strdup_printf ("a buffer of %" G_GSIZE_FORMAT " bytes, the caps need %" G_GSIZE_FORMAT, size,
+        GST_VIDEO_INFO_SIZE (info));
+    return FALSE;
+  }
+  guint n_planes = GST_VIDEO_INFO_N_PLANES (info);
+  if (meta->format != GST_VIDEO_INFO_FORMAT (info) || meta->n_planes != n_planes
+      || meta->width < (guint) GST_VIDEO_INFO_WIDTH (info) || meta->height < (guint) GST_VIDEO_INFO_HEIGHT (info)) {
+    *why = g_strdup_printf ("video meta of %s %ux%u in %u planes, the caps say %s %dx%d",
+        gst_video_format_to_string (meta->format), meta->width, meta->height, meta->n_planes,
+        gst_video_format_to_string (GST_VIDEO_INFO_FORMAT (info)), GST_VIDEO_INFO_WIDTH (info),
+        GST_VIDEO_INFO_HEIGHT (info));
+    return FALSE;
+  }
+  for (guint p = 0; p < n_planes; p++) {
+    gint comp[GST_VIDEO_MAX_COMPONENTS];
+    gst_video_format_info_component (info->finfo, p, comp);
+    guint64 row = (guint64) GST_VIDEO_FORMAT_INFO_SCALE_WIDTH (info->finfo, comp[0], GST_VIDEO_INFO_WIDTH (info))
+        * GST_VIDEO_FORMAT_INFO_PSTRIDE (info->finfo, comp[0]);
+    guint64 rows = GST_VIDEO_FORMAT_INFO_SCALE_HEIGHT (info->finfo, comp[0], GST_VIDEO_INFO_HEIGHT (info));
+    gint64 stride = meta->stride[p];
+    if (stride < 0 || (guint64) stride < row) {
+      *why = g_strdup_printf ("plane %u: stride %" G_GINT64_FORMAT " for rows of %" G_GUINT64_FORMAT " bytes", p,
+          stride, row);
+      return FALSE;
+    }
+    /* rows and stride are below 2^31, so the extent does not overflow. */
+    guint64 extent = (rows - 1) * (guint64) stride + row;
+    guint idx, n_mem;
+    gsize skip;
+    if (meta->offset[p] > size || extent > size - meta->offset[p]
+        || !gst_buffer_find_memory (buf, meta->offset[p], extent, &idx, &n_mem, &skip) || n_mem != 1) {
+      *why = g_strdup_printf ("plane %u: %" G_GUINT64_FORMAT " bytes at offset %" G_GSIZE_FORMAT " are not in one "
+          "memory of the %" G_GSIZE_FORMAT "-byte buffer", p, extent, meta->offset[p], size);
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
+static GstFlowReturn
+gst_espcn_upscale_transform (GstBaseTransform *trans, GstBuffer *inbuf, GstBuffer *outbuf)
+{
+  g_autofree gchar *why = NULL;
+  if (!input_fits (&GST_VIDEO_FILTER (trans)->in_info, inbuf, &why)) {
+    GST_ELEMENT_ERROR (trans, STREAM, FORMAT, ("Invalid input buffer."), ("%s", why));
+    return GST_FLOW_ERROR;
+  }
+  return GST_BASE_TRANSFORM_CLASS (parent_class)->transform (trans, inbuf, outbuf);
+}
+
 static GstFlowReturn
 gst_espcn_upscale_transform_frame (GstVideoFilter *filter, GstVideoFrame *in, GstVideoFrame *out)
 {
@@ -766,6 +831,7 @@ gst_espcn_upscale_class_init (GstEspcnUpscaleClass *klass)
   trans_class->start = GST_DEBUG_FUNCPTR (gst_espcn_upscale_start);
   trans_class->stop = GST_DEBUG_FUNCPTR (gst_espcn_upscale_stop);
   trans_class->transform_caps = GST_DEBUG_FUNCPTR (gst_espcn_upscale_transform_caps);
+  trans_class->transform = GST_DEBUG_FUNCPTR (gst_espcn_upscale_transform);
   trans_class->fixate_caps = GST_DEBUG_FUNCPTR (gst_espcn_upscale_fixate_caps);
   trans_class->passthrough_on_same_caps = FALSE;
   filter_class->set_info = GST_DEBUG_FUNCPTR (gst_espcn_upscale_set_info);
