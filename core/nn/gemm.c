@@ -1,12 +1,16 @@
 /* Why our own kernel: with k = 32 .. 64 OpenBLAS spends much of its time packing and
  * zeroing C (measured ~45 GFLOP/s per core on 32x576x64 against ~75 on large
  * squares); A is tiny and a 24-column panel of B stays in L1, so a plain
- * register-blocked 4x24 kernel needs no packing at all. */
+ * register-blocked 4x24 kernel needs no packing at all.
+ *
+ * Bit-exactness: every element of C, in both kernels, is the chain
+ *   acc = +0; for p = 0 .. k-1: acc = fma(a[i][p], b[p][j], acc)
+ * (one rounding per step), so the C reference uses fmaf() in the same order. */
 #include "nn/gemm-private.h"
 
-#include <cblas.h>
-#include <glib.h>
 #include <immintrin.h>
+#include <math.h>
+#include <string.h>
 
 __attribute__ ((target ("avx2,fma"))) static void
 kern_4x24 (int k, const float *a, int lda, const float *b, int ldb, float *c, int ldc)
@@ -67,8 +71,8 @@ kern_edge (int mr, int nr, int k, const float *a, int lda, const float *b, int l
     _mm256_maskstore_ps (c + (size_t) r * ldc, mask, acc[r]);
 }
 
-__attribute__ ((target ("avx2,fma"))) static void
-gemm_avx2 (int m, int n, int k, const float *a, int lda, const float *b, int ldb, float *c, int ldc)
+__attribute__ ((target ("avx2,fma"))) void
+espcn_gemm_small_nn_avx2 (int m, int n, int k, const float *a, int lda, const float *b, int ldb, float *c, int ldc)
 {
   int j = 0;
   /* Column panels outside, so a k x 24 panel of B stays in L1 across all rows of A. */
@@ -85,14 +89,60 @@ gemm_avx2 (int m, int n, int k, const float *a, int lda, const float *b, int ldb
       kern_edge (MIN (4, m - i), MIN (8, n - j), k, a + (size_t) i * lda, lda, b + j, ldb, c + (size_t) i * ldc + j, ldc);
 }
 
+/* Row by row, p outside j: each c[i][j] sees the same fma chain as above, and the
+ * j loop has unit stride (it vectorises where fmaf is an instruction). */
+void
+espcn_gemm_small_nn_c (int m, int n, int k, const float *a, int lda, const float *b, int ldb, float *c, int ldc)
+{
+  for (int i = 0; i < m; i++) {
+    float *ci = c + (size_t) i * ldc;
+    const float *ai = a + (size_t) i * lda;
+    for (int j = 0; j < n; j++)
+      ci[j] = 0.0f;
+    for (int p = 0; p < k; p++) {
+      const float x = ai[p], *bp = b + (size_t) p * ldb;
+      for (int j = 0; j < n; j++)
+        ci[j] = fmaf (x, bp[j], ci[j]);
+    }
+  }
+}
+
 void
 espcn_gemm_small_nn (int m, int n, int k, const float *a, int lda, const float *b, int ldb, float *c, int ldc)
 {
-  static int have_avx2 = -1;
-  if (have_avx2 < 0)
-    have_avx2 = __builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma");
-  if (have_avx2)
-    gemm_avx2 (m, n, k, a, lda, b, ldb, c, ldc);
+  if (espcn_nn_simd_enabled ())
+    espcn_gemm_small_nn_avx2 (m, n, k, a, lda, b, ldb, c, ldc);
   else
-    cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, ldc);
+    espcn_gemm_small_nn_c (m, n, k, a, lda, b, ldb, c, ldc);
+}
+
+/* The switch.  0: not decided yet, 1: plain C, 2: SIMD. */
+static gint simd_state;
+
+gboolean
+espcn_nn_cpu_has_avx2_fma (void)
+{
+  return __builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma");
+}
+
+gboolean
+espcn_nn_simd_enabled (void)
+{
+  gint s = g_atomic_int_get (&simd_state);
+  if (G_UNLIKELY (s == 0)) {
+    const char *env = g_getenv ("ESPCN_NN_NO_SIMD");
+    gboolean off = env != NULL && env[0] != '\0' && strcmp (env, "0") != 0;
+    /* A concurrent espcn_nn_simd_set_enabled() wins over the environment. */
+    g_atomic_int_compare_and_exchange (&simd_state, 0, !off && espcn_nn_cpu_has_avx2_fma () ? 2 : 1);
+    s = g_atomic_int_get (&simd_state);
+  }
+  return s == 2;
+}
+
+gboolean
+espcn_nn_simd_set_enabled (gboolean enabled)
+{
+  gboolean on = enabled && espcn_nn_cpu_has_avx2_fma ();
+  g_atomic_int_set (&simd_state, on ? 2 : 1);
+  return on;
 }

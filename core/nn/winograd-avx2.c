@@ -4,7 +4,11 @@
  * eight tiles split by phase (column 4t + k of a row, k = 0 .. 3): deint8() does that
  * with a 4 x 8 in-register transpose, interleave8() undoes it for the outputs.  The
  * transform down the columns then works on those per-tile arrays with unit stride.
- * Per-row scratch is heap-allocated per call, so any image width is fine. */
+ * Per-row scratch is heap-allocated per call, so any image width is fine.
+ *
+ * The plain C references in winograd.c repeat this arithmetic operation for operation
+ * (same FMAs, same sums, same pass order): change both together;
+ * tests/nn/test-simd-ref.c checks that they agree bit for bit. */
 #include "nn/winograd-private.h"
 
 #include <glib.h>

@@ -9,8 +9,10 @@
  * Every transform works one tile row at a time on arrays indexed by the tile column
  * tx, so the inner loops run over tx with unit stride and vectorise. */
 #include "nn/winograd-private.h"
+#include "nn/gemm-private.h"
 
 #include <glib.h>
+#include <math.h>
 #include <string.h>
 
 /* G k for one column k0, k1, k2 (double: the weight transform is cheap, keep it exact-ish). */
@@ -108,6 +110,13 @@ phase_row (const float *x, int h, int w, int y, int tw, int stride, float *p)
   }
 }
 
+/* The plain C data transforms mirror winograd-avx2.c operation for operation:
+ * fmaf() exactly where it uses an FMA (fnmadd(a, b, c) = fmaf(-a, b, c), the negation
+ * is exact), the same association of every sum, the same pass order (input and
+ * adjoint: along the rows first, then down the columns; output: columns first), so
+ * both give identical floats.  Only power-of-two products appear outside fmaf(), so
+ * a compiler contracting a * b + c into an FMA cannot change a result either. */
+
 /* B^T d for six arrays d0..d5, n elements each, written to o0..o5 (stride os). */
 static inline void
 bt_arrays (const float *d0, const float *d1, const float *d2, const float *d3, const float *d4, const float *d5,
@@ -115,35 +124,36 @@ bt_arrays (const float *d0, const float *d1, const float *d2, const float *d3, c
 {
   float *o0 = o, *o1 = o + os, *o2 = o + 2 * os, *o3 = o + 3 * os, *o4 = o + 4 * os, *o5 = o + 5 * os;
   for (int t = 0; t < n; t++) {
-    float a = d4[t] - 4.0f * d2[t], b = d3[t] - 4.0f * d1[t];
-    float c = d4[t] - d2[t], e = 2.0f * (d3[t] - d1[t]);
-    o0[t] = 4.0f * d0[t] - 5.0f * d2[t] + d4[t];
+    float a = fmaf (-4.0f, d2[t], d4[t]), b = fmaf (-4.0f, d1[t], d3[t]);
+    float c = d4[t] - d2[t], e = d3[t] - d1[t];
+    e = e + e;
+    o0[t] = fmaf (4.0f, d0[t], fmaf (-5.0f, d2[t], d4[t]));
     o1[t] = a + b;
     o2[t] = a - b;
     o3[t] = c + e;
     o4[t] = c - e;
-    o5[t] = 4.0f * d1[t] - 5.0f * d3[t] + d5[t];
+    o5[t] = fmaf (4.0f, d1[t], fmaf (-5.0f, d3[t], d5[t]));
   }
 }
 
-static void
-espcn_wino_input_generic (const float *x, int c, int h, int w, float *v)
+void
+espcn_wino_input_c (const float *x, int c, int h, int w, float *v)
 {
   int th = (h + 3) / 4, tw = (w + 3) / 4, st = tw + 1;
   size_t T = (size_t) th * tw;
   size_t xs = (size_t) c * T;
-  float ph[6][4][st]; /* ph[r][k][t]: phases of patch row r */
-  float cs[6][4][st]; /* cs[i][k][t]: B^T applied down the patch columns */
+  float ph[4][st];     /* ph[k][t]: phases of one patch row */
+  float hr[6][6][tw];  /* hr[r][j][t]: B^T along patch row r */
   for (int ch = 0; ch < c; ch++) {
     const float *xp = x + (size_t) ch * h * w;
     for (int ty = 0; ty < th; ty++) {
-      for (int r = 0; r < 6; r++)
-        phase_row (xp, h, w, 4 * ty - 1 + r, tw, st, &ph[r][0][0]);
-      for (int k = 0; k < 4; k++)
-        bt_arrays (ph[0][k], ph[1][k], ph[2][k], ph[3][k], ph[4][k], ph[5][k], &cs[0][k][0], (size_t) 4 * st, st);
+      for (int r = 0; r < 6; r++) {
+        phase_row (xp, h, w, 4 * ty - 1 + r, tw, st, &ph[0][0]);
+        bt_arrays (ph[0], ph[1], ph[2], ph[3], ph[0] + 1, ph[1] + 1, &hr[r][0][0], (size_t) tw, tw);
+      }
       float *o = v + (size_t) ch * T + (size_t) ty * tw;
-      for (int i = 0; i < 6; i++)
-        bt_arrays (cs[i][0], cs[i][1], cs[i][2], cs[i][3], cs[i][0] + 1, cs[i][1] + 1, o + (size_t) (i * 6) * xs, xs,
+      for (int j = 0; j < 6; j++)
+        bt_arrays (hr[0][j], hr[1][j], hr[2][j], hr[3][j], hr[4][j], hr[5][j], o + (size_t) j * xs, (size_t) 6 * xs,
                    tw);
     }
   }
@@ -157,15 +167,15 @@ at_arrays (const float *m0, const float *m1, const float *m2, const float *m3, c
   float *o0 = o, *o1 = o + os, *o2 = o + 2 * os, *o3 = o + 3 * os;
   for (int t = 0; t < n; t++) {
     float s12 = m1[t] + m2[t], d12 = m1[t] - m2[t], s34 = m3[t] + m4[t], d34 = m3[t] - m4[t];
-    o0[t] = m0[t] + s12 + s34 + b;
-    o1[t] = d12 + 2.0f * d34 + b;
-    o2[t] = s12 + 4.0f * s34 + b;
-    o3[t] = d12 + 8.0f * d34 + m5[t] + b;
+    o0[t] = (m0[t] + s12) + (s34 + b);
+    o1[t] = fmaf (2.0f, d34, d12) + b;
+    o2[t] = fmaf (4.0f, s34, s12) + b;
+    o3[t] = fmaf (8.0f, d34, d12) + (m5[t] + b);
   }
 }
 
-static void
-espcn_wino_output_generic (const float *m, int c, int h, int w, const float *bias, float *y)
+void
+espcn_wino_output_c (const float *m, int c, int h, int w, const float *bias, float *y)
 {
   int th = (h + 3) / 4, tw = (w + 3) / 4;
   size_t T = (size_t) th * tw;
@@ -208,7 +218,7 @@ a_arrays (const float *e0, const float *e1, const float *e2, const float *e3, fl
   float *o0 = o, *o1 = o + os, *o2 = o + 2 * os, *o3 = o + 3 * os, *o4 = o + 4 * os, *o5 = o + 5 * os;
   for (int t = 0; t < n; t++) {
     float p = e0[t] + e2[t], q = e1[t] + e3[t];
-    float p4 = e0[t] + 4.0f * e2[t], q4 = 2.0f * e1[t] + 8.0f * e3[t];
+    float p4 = fmaf (4.0f, e2[t], e0[t]), q4 = fmaf (8.0f, e3[t], e1[t] + e1[t]);
     o0[t] = e0[t];
     o1[t] = p + q;
     o2[t] = p - q;
@@ -218,14 +228,14 @@ a_arrays (const float *e0, const float *e1, const float *e2, const float *e3, fl
   }
 }
 
-static void
-espcn_wino_output_adjoint_generic (const float *dy, int c, int h, int w, float *dm)
+void
+espcn_wino_output_adjoint_c (const float *dy, int c, int h, int w, float *dm)
 {
   int th = (h + 3) / 4, tw = (w + 3) / 4;
   size_t T = (size_t) th * tw;
   size_t xs = (size_t) c * T;
-  float e[4][4][tw]; /* e[r][cc][tx]: the 4 x 4 dy tile, zeros outside */
-  float a[6][4][tw]; /* a[i][cc][tx]: A applied down the columns */
+  float e[4][tw];    /* e[cc][tx]: one row of the 4 x 4 dy tiles, zeros outside */
+  float a[4][6][tw]; /* a[r][j][tx]: A applied along tile row r */
   for (int ch = 0; ch < c; ch++) {
     const float *dp = dy + (size_t) ch * h * w;
     float *mp = dm + (size_t) ch * T;
@@ -233,62 +243,52 @@ espcn_wino_output_adjoint_generic (const float *dy, int c, int h, int w, float *
       for (int r = 0; r < 4; r++) {
         int yy = 4 * ty + r;
         if (yy >= h) {
-          memset (&e[r][0][0], 0, sizeof (float) * 4 * (size_t) tw);
-          continue;
+          memset (&e[0][0], 0, sizeof (float) * 4 * (size_t) tw);
+        } else {
+          const float *row = dp + (size_t) yy * w;
+          int full = w / 4;
+          for (int tx = 0; tx < full; tx++) {
+            e[0][tx] = row[4 * tx];
+            e[1][tx] = row[4 * tx + 1];
+            e[2][tx] = row[4 * tx + 2];
+            e[3][tx] = row[4 * tx + 3];
+          }
+          if (full < tw)
+            for (int cc = 0; cc < 4; cc++)
+              e[cc][full] = 4 * full + cc < w ? row[4 * full + cc] : 0.0f;
         }
-        const float *row = dp + (size_t) yy * w;
-        int full = w / 4;
-        for (int tx = 0; tx < full; tx++) {
-          e[r][0][tx] = row[4 * tx];
-          e[r][1][tx] = row[4 * tx + 1];
-          e[r][2][tx] = row[4 * tx + 2];
-          e[r][3][tx] = row[4 * tx + 3];
-        }
-        if (full < tw)
-          for (int cc = 0; cc < 4; cc++)
-            e[r][cc][full] = 4 * full + cc < w ? row[4 * full + cc] : 0.0f;
+        a_arrays (e[0], e[1], e[2], e[3], &a[r][0][0], (size_t) tw, tw);
       }
-      for (int cc = 0; cc < 4; cc++)
-        a_arrays (e[0][cc], e[1][cc], e[2][cc], e[3][cc], &a[0][cc][0], (size_t) 4 * tw, tw);
       float *mt = mp + (size_t) ty * tw;
-      for (int i = 0; i < 6; i++)
-        a_arrays (a[i][0], a[i][1], a[i][2], a[i][3], mt + (size_t) (i * 6) * xs, xs, tw);
+      for (int j = 0; j < 6; j++)
+        a_arrays (a[0][j], a[1][j], a[2][j], a[3][j], mt + (size_t) j * xs, (size_t) 6 * xs, tw);
     }
   }
-}
-
-static gboolean
-use_avx2 (void)
-{
-  static int have = -1;
-  if (have < 0)
-    have = __builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma");
-  return have;
 }
 
 void
 espcn_wino_input (const float *x, int c, int h, int w, float *v)
 {
-  if (use_avx2 ())
+  if (espcn_nn_simd_enabled ())
     espcn_wino_input_avx2 (x, c, h, w, v);
   else
-    espcn_wino_input_generic (x, c, h, w, v);
+    espcn_wino_input_c (x, c, h, w, v);
 }
 
 void
 espcn_wino_output (const float *m, int c, int h, int w, const float *bias, float *y)
 {
-  if (use_avx2 ())
+  if (espcn_nn_simd_enabled ())
     espcn_wino_output_avx2 (m, c, h, w, bias, y);
   else
-    espcn_wino_output_generic (m, c, h, w, bias, y);
+    espcn_wino_output_c (m, c, h, w, bias, y);
 }
 
 void
 espcn_wino_output_adjoint (const float *dy, int c, int h, int w, float *dm)
 {
-  if (use_avx2 ())
+  if (espcn_nn_simd_enabled ())
     espcn_wino_output_adjoint_avx2 (dy, c, h, w, dm);
   else
-    espcn_wino_output_adjoint_generic (dy, c, h, w, dm);
+    espcn_wino_output_adjoint_c (dy, c, h, w, dm);
 }
