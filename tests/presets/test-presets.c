@@ -1,7 +1,10 @@
-/* The shipped presets: each loads as what its name says, and the x4 LSQ preset,
- * run through the integer engine, beats bicubic on Set5 (a broken preset or engine
- * cannot land). */
+/* The shipped presets: every presets/<name>.bin loads as what its name says (the six
+ * x4 ones are required, x2/x3 ones are checked when present), and the x4 LSQ
+ * preset, run through the integer engine, beats what a GStreamer user gets
+ * without a model (videoscale method=lanczos, scored by espcn-eval --lanczos)
+ * on Set5 (a broken preset or engine cannot land). */
 #include <gio/gio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "data/dataset.h"
@@ -12,25 +15,82 @@
 #include "metrics/metrics.h"
 
 static const char *presets_dir;
+static const char *const methods[] = { "lsq", "pact", "adaround", "apot", "dorefa", "ste" };
 
-static void
-test_each_preset_loads (void)
+/* "lsq.bin" -> (lsq, 4), "apot-x3.bin" -> (apot, 3); FALSE for any other name. */
+static gboolean
+parse_preset_name (const char *file, char **method, int *scale)
 {
-  const char *methods[] = { "lsq", "pact", "adaround", "apot", "dorefa", "ste" };
-  for (gsize i = 0; i < G_N_ELEMENTS (methods); i++) {
-    g_autofree char *name = g_strdup_printf ("%s.bin", methods[i]);
-    g_autofree char *path = g_build_filename (presets_dir, name, NULL);
-    g_autoptr (GError) error = NULL;
-    g_autoptr (EspcnInt8Model) m = espcn_int8_model_load (path, &error);
-    g_assert_no_error (error);
-    g_assert_cmpint (espcn_int8_model_get_scale (m), ==, 4);
-    g_assert_cmpstr (espcn_int8_model_get_method (m), ==, methods[i]);
-    g_assert_nonnull (espcn_int8_model_get_metadata (m, "recipe"));
+  g_autofree char *stem = g_strndup (file, strlen (file) - strlen (".bin"));
+  *scale = 4;
+  char *dash = strrchr (stem, '-');
+  if (dash != NULL) {
+    if (strcmp (dash, "-x2") != 0 && strcmp (dash, "-x3") != 0)
+      return FALSE;
+    *scale = dash[2] - '0';
+    *dash = '\0';
   }
+  for (gsize i = 0; i < G_N_ELEMENTS (methods); i++)
+    if (strcmp (stem, methods[i]) == 0) {
+      *method = g_strdup (stem);
+      return TRUE;
+    }
+  return FALSE;
 }
 
 static void
-test_lsq_preset_beats_bicubic_on_set5 (void)
+test_every_preset_loads (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GDir) dir = g_dir_open (presets_dir, 0, &error);
+  g_assert_no_error (error);
+  guint n = 0, x4 = 0;
+  const char *file;
+  while ((file = g_dir_read_name (dir)) != NULL) {
+    if (!g_str_has_suffix (file, ".bin"))
+      continue;
+    g_autofree char *method = NULL;
+    int scale;
+    if (!parse_preset_name (file, &method, &scale))
+      g_error ("presets/%s: not a preset name (<method>.bin for x4, <method>-x2.bin, <method>-x3.bin)", file);
+    g_autofree char *path = g_build_filename (presets_dir, file, NULL);
+    g_autoptr (EspcnInt8Model) m = espcn_int8_model_load (path, &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (espcn_int8_model_get_scale (m), ==, scale);
+    g_assert_cmpstr (espcn_int8_model_get_method (m), ==, method);
+    g_assert_nonnull (espcn_int8_model_get_metadata (m, "recipe"));
+    n++;
+    x4 += scale == 4;
+  }
+  g_test_message ("%u presets load, %u of them x4", n, x4);
+  /* Names are unique, so six x4 files are the six methods. */
+  g_assert_cmpuint (x4, ==, G_N_ELEMENTS (methods));
+}
+
+/* Set5 x4 Y-PSNR of GStreamer's videoscale method=lanczos, from espcn-eval. */
+static double
+lanczos_set5_x4 (const char *set5)
+{
+  const char *eval = g_getenv ("ESPCN_EVAL");
+  g_assert_nonnull (eval);
+  const char *argv[] = { eval, "--tsv", "--lanczos", "--scale", "4", "--data", set5, NULL };
+  g_autofree char *out = NULL, *err = NULL;
+  int status;
+  g_autoptr (GError) error = NULL;
+  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err, &status, &error));
+  g_assert_no_error (error);
+  if (!g_spawn_check_wait_status (status, NULL))
+    g_error ("espcn-eval --lanczos failed: %s", err);
+  g_auto (GStrv) lines = g_strsplit (out, "\n", -1);
+  for (int i = 0; lines[i] != NULL; i++)
+    if (g_str_has_prefix (lines[i], "lanczos (videoscale)\t"))
+      return g_ascii_strtod (strchr (lines[i], '\t') + 1, NULL);
+  g_error ("no lanczos row in espcn-eval's output:\n%s", out);
+  return 0;
+}
+
+static void
+test_lsq_preset_beats_lanczos_on_set5 (void)
 {
   const char *sets = g_getenv ("ESPCN_SHARED_DATASETS");
   g_autofree char *set5 = sets ? g_build_filename (sets, "Set5", NULL) : NULL;
@@ -60,9 +120,17 @@ test_lsq_preset_beats_bicubic_on_set5 (void)
     sr_sum += espcn_psnr_y (sr, hr, s);
     bic_sum += espcn_psnr_y (bic, hr, s);
   }
-  double sr = sr_sum / G_N_ELEMENTS (images), bic = bic_sum / G_N_ELEMENTS (images);
-  g_test_message ("Set5 x4 Y-PSNR: lsq.bin %.3f dB, bicubic %.3f dB", sr, bic);
-  g_assert_cmpfloat (sr, >, bic + 0.3);
+  const double sr = sr_sum / G_N_ELEMENTS (images), bic = bic_sum / G_N_ELEMENTS (images);
+  const double lanczos = lanczos_set5_x4 (set5);
+  g_test_message ("Set5 x4 Y-PSNR: lsq.bin %.3f dB, lanczos (videoscale) %.3f dB (shared README: 28.48), "
+      "bicubic %.3f dB", sr, lanczos, bic);
+  g_test_message ("lsq.bin is %+.3f dB over lanczos; issue #7 asks >= +1.0 dB (%.3f dB short)", sr - lanczos,
+      MAX (0.0, 1.0 - (sr - lanczos)));
+  /* A baseline that broke (wrong sizes, colour conversion) would make the
+   * margin below meaningless: lanczos sits just above bicubic at x4. */
+  g_assert_cmpfloat (lanczos, >, bic - 0.1);
+  g_assert_cmpfloat (lanczos, <, bic + 0.5);
+  g_assert_cmpfloat (sr, >, lanczos + 0.3);
 }
 
 int
@@ -71,7 +139,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   presets_dir = g_getenv ("ESPCN_PRESETS_DIR");
   g_assert_nonnull (presets_dir);
-  g_test_add_func ("/presets/each-preset-loads", test_each_preset_loads);
-  g_test_add_func ("/presets/lsq-preset-beats-bicubic-on-set5", test_lsq_preset_beats_bicubic_on_set5);
+  g_test_add_func ("/presets/every-preset-loads", test_every_preset_loads);
+  g_test_add_func ("/presets/lsq-preset-beats-lanczos-on-set5", test_lsq_preset_beats_lanczos_on_set5);
   return g_test_run ();
 }
