@@ -43,6 +43,10 @@
  * same happens for a model that fails to load.  `n-threads` may change at any
  * time the same way.  The output is identical for any number of threads.
  *
+ * An input buffer smaller than its caps (or its GstVideoMeta) describe, a meta
+ * stride shorter than a row (or negative), or a meta plane spread over two
+ * memories of the buffer is refused with an error and GST_FLOW_ERROR.
+ *
  * The element is synchronous (a frame goes out before the next comes in), so
  * it adds no latency to report beyond its processing time; QoS is enabled, so
  * late frames are dropped when a sink synchronises to the clock.
