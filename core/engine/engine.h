@@ -66,10 +66,12 @@ gboolean espcn_runner_process (EspcnRunner *r, const guint8 *in, gsize in_stride
 int espcn_runner_get_n_threads (const EspcnRunner *r);
 
 /* Kernel selection.  ESPCN_ISA_AUTO takes the best instruction set the CPU
- * supports (AVX2, else SSE4.1, else plain C), unless the environment says
- * otherwise: ESPCN_FORCE_REFERENCE=1 forces the plain C kernels, ESPCN_ISA=c|sse41|avx2 picks
- * one (an unknown name or an unsupported set makes runner creation fail).
- * Every choice computes the same bytes; only the speed differs. */
+ * supports (x86-64: AVX2, else SSE4.1, else plain C; AArch64: NEON), unless
+ * the environment says otherwise: ESPCN_FORCE_REFERENCE=1 forces the plain C
+ * kernels and the plain C output stage, ESPCN_ISA=c|sse41|avx2|neon picks one
+ * (an unknown name or an unsupported set makes runner creation fail), and
+ * ESPCN_NO_ORC=1 keeps the SIMD kernels but writes output pixels with C
+ * instead of ORC.  Every choice computes the same bytes; only the speed differs. */
 typedef enum {
   ESPCN_ISA_AUTO = 0,
   ESPCN_ISA_C = 1,
