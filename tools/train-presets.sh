@@ -19,9 +19,9 @@ for s in "${scales[@]}"; do
   out=runs/presets-x$s
   # Recipe per scale.  x4 (the first presets): LR patches of 48 pixels (192 HR, the
   # reference's), 600 float epochs.  x2 and x3: LR patches of 24 pixels and 2400
-  # epochs: a step costs a quarter, and at equal compute the extra steps pay more
-  # than the larger patches (x4, 30-epoch compute: 30.3 dB with 192 px patches,
-  # 32.0 with 96 px over 120 epochs; README "Training the presets").
+  # epochs: a step costs about a quarter, and for the same number of pixels seen
+  # more, smaller steps pay more than larger patches (x4 float, sample data: 30 epochs
+  # of 192 px patches 30.3 dB, 120 epochs of 96 px 31.95 dB; README "Shipped presets").
   case $s in
     4) lr_patch=48; epochs=$float_epochs ;;
     *) lr_patch=24; epochs=${ESPCN_PRESET_FLOAT_EPOCHS_SMALL:-2400} ;;
