@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 builddir=${ESPCN_BUILDDIR:-build}
 train="$builddir/tools/espcn-train"
 data=${ESPCN_PRESET_DATA:-sample-data}
-float_epochs=${ESPCN_PRESET_FLOAT_EPOCHS:-600}
+float_epochs=${ESPCN_PRESET_FLOAT_EPOCHS:-2400}
 qat_epochs=${ESPCN_PRESET_QAT_EPOCHS:-60}
 scales=("$@")
 [ ${#scales[@]} -gt 0 ] || scales=(4 3 2)
@@ -17,15 +17,12 @@ scales=("$@")
 mkdir -p presets
 for s in "${scales[@]}"; do
   out=runs/presets-x$s
-  # Recipe per scale.  x4 (the first presets): LR patches of 48 pixels (192 HR, the
-  # reference's), 600 float epochs.  x2 and x3: LR patches of 24 pixels and 2400
-  # epochs: a step costs about a quarter, and for the same number of pixels seen
-  # more, smaller steps pay more than larger patches (x4 float, sample data: 30 epochs
-  # of 192 px patches 30.3 dB, 120 epochs of 96 px 31.95 dB; README "Shipped presets").
-  case $s in
-    4) lr_patch=48; epochs=$float_epochs ;;
-    *) lr_patch=24; epochs=${ESPCN_PRESET_FLOAT_EPOCHS_SMALL:-2400} ;;
-  esac
+  # LR patches of 24 pixels and 2400 float epochs at every scale: for the same
+  # number of pixels seen, more and smaller steps pay more than larger patches
+  # (x4 float, sample data: 30 epochs of 192 px patches 30.3 dB, 120 epochs of
+  # 96 px 31.95 dB; README "Shipped presets").
+  lr_patch=${ESPCN_PRESET_LR_PATCH:-24}
+  epochs=$float_epochs
   patch=$(( lr_patch * s ))
   [ -f "$out/none.safetensors" ] && [ "$(grep -c '"epoch"' "$out/none.json" 2>/dev/null || echo 0)" -ge "$epochs" ] ||
     "$train" --data "$data" --method none --scale "$s" --patch "$patch" --epochs "$epochs" --val-every 100 \
