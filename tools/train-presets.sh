@@ -10,7 +10,7 @@ builddir=${ESPCN_BUILDDIR:-build}
 train="$builddir/tools/espcn-train"
 data=${ESPCN_PRESET_DATA:-sample-data}
 float_epochs=${ESPCN_PRESET_FLOAT_EPOCHS:-2400}
-qat_epochs=${ESPCN_PRESET_QAT_EPOCHS:-60}
+qat_epochs=${ESPCN_PRESET_QAT_EPOCHS:-240}
 scales=("$@")
 [ ${#scales[@]} -gt 0 ] || scales=(4 3 2)
 [ -d "$data/images" ] || "$builddir/tools/espcn-sample-data" "$data"
