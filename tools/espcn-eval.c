@@ -8,9 +8,7 @@
 #include <gst/app/gstappsrc.h>
 #include <gst/gst.h>
 #include <gst/video/video.h>
-#include <json-glib/json-glib.h>
 #include <locale.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -230,39 +228,9 @@ write_comparison (const EspcnEvalSet *set, int scale, const GstScaler *sc, guint
       return FALSE;
     g_ptr_array_add (srs, sr);
   }
-  int crop[4];
-  if (opts->has_crop) {
-    memcpy (crop, opts->crop, sizeof crop);
-  } else {
-    crop[2] = MIN (96, hr->width);
-    crop[3] = MIN (96, hr->height);
-    crop[0] = (hr->width - crop[2]) / 2;
-    crop[1] = (hr->height - crop[3]) / 2;
-  }
-  g_autoptr (EspcnImage) cmp = espcn_eval_comparison (hr, lr, scale, (EspcnImage *const *) srs->pdata, srs->len,
-      crop, 2, error);
-  if (cmp == NULL) {
-    g_prefix_error (error, "comparison image of %s: ", espcn_eval_set_path (set, 0));
-    return FALSE;
-  }
-  g_autofree char *out = g_build_filename (opts->save_dir, "comparison.png", NULL);
-  return espcn_image_save_png (cmp, out, error);
+  return espcn_eval_save_comparison (hr, lr, scale, (EspcnImage *const *) srs->pdata, srs->len, opts,
+      espcn_eval_set_path (set, 0), error);
 }
-
-static void
-add_number (JsonBuilder *b, const char *key, double v)
-{
-  json_builder_set_member_name (b, key);
-  if (isfinite (v))
-    json_builder_add_double_value (b, v);
-  else
-    json_builder_add_null_value (b);  /* identical images: infinite PSNR has no JSON number */
-}
-
-typedef struct {
-  const char *name;
-  const EspcnEvalScores *s;
-} Row;
 
 int
 main (int argc, char **argv)
@@ -298,7 +266,8 @@ main (int argc, char **argv)
   GstScaler sc[2];
   guint n_sc = 0;
   EspcnEvalResult res = { 0 };
-  g_autoptr (GArray) rows = NULL;
+  g_autoptr (GPtrArray) names = NULL;
+  g_autoptr (GPtrArray) scores = NULL;
   if (!g_option_context_parse (ctx, &argc, &argv, &error))
     goto fail;
   if (argc > 1) {
@@ -356,47 +325,30 @@ main (int argc, char **argv)
     goto fail;
 
   /* Rows: bicubic, the GStreamer scalers, then the models in the order given. */
-  rows = g_array_new (FALSE, FALSE, sizeof (Row));
+  names = g_ptr_array_new ();
+  scores = g_ptr_array_new ();
   for (guint k = 0; k < models->len; k++) {
-    Row r = { espcn_eval_model_get_name (g_ptr_array_index (models, k)), &res.scores[k] };
-    g_array_append_val (rows, r);
+    g_ptr_array_add (names, (gpointer) espcn_eval_model_get_name (g_ptr_array_index (models, k)));
+    g_ptr_array_add (scores, &res.scores[k]);
     if (k == 0)
       for (guint j = 0; j < n_sc; j++) {
-        Row g = { sc[j].name, &sc[j].sum };
-        g_array_append_val (rows, g);
+        g_ptr_array_add (names, sc[j].name);
+        g_ptr_array_add (scores, &sc[j].sum);
       }
   }
+  const EspcnEvalScores *const *rs = (const EspcnEvalScores *const *) scores->pdata;
   if (json) {
-    g_autoptr (JsonBuilder) b = json_builder_new ();
-    json_builder_begin_object (b);
-    for (guint k = 0; k < rows->len; k++) {
-      const Row *r = &g_array_index (rows, Row, k);
-      json_builder_set_member_name (b, r->name);
-      json_builder_begin_object (b);
-      add_number (b, "psnr_y", r->s->psnr_y);
-      add_number (b, "psnr_rgb", r->s->psnr_rgb);
-      add_number (b, "ssim", r->s->ssim);
-      json_builder_end_object (b);
-    }
-    json_builder_end_object (b);
-    g_autoptr (JsonGenerator) gen = json_generator_new ();
-    g_autoptr (JsonNode) root = json_builder_get_root (b);
-    json_generator_set_root (gen, root);
-    json_generator_set_pretty (gen, TRUE);
-    g_autofree char *text = json_generator_to_data (gen, NULL);
+    g_autofree char *text = espcn_eval_scores_to_json ((const char *const *) names->pdata, rs, names->len);
     printf ("%s\n", text);
   } else if (tsv) {
-    for (guint k = 0; k < rows->len; k++) {
-      const Row *r = &g_array_index (rows, Row, k);
-      printf ("%s\t%.4f\t%.4f\t%.5f\n", r->name, r->s->psnr_y, r->s->psnr_rgb, r->s->ssim);
-    }
+    for (guint k = 0; k < names->len; k++)
+      printf ("%s\t%.4f\t%.4f\t%.5f\n", (const char *) names->pdata[k], rs[k]->psnr_y, rs[k]->psnr_rgb, rs[k]->ssim);
   } else {
     printf ("%s, x%d, %u images (Y-PSNR shaves %d pixels)\n", data, scale, res.n_images, scale);
     printf ("%-56s %9s %9s %7s\n", "model", "Y-PSNR", "RGB-PSNR", "SSIM");
-    for (guint k = 0; k < rows->len; k++) {
-      const Row *r = &g_array_index (rows, Row, k);
-      printf ("%-56s %9.3f %9.3f %7.4f\n", r->name, r->s->psnr_y, r->s->psnr_rgb, r->s->ssim);
-    }
+    for (guint k = 0; k < names->len; k++)
+      printf ("%-56s %9.3f %9.3f %7.4f\n", (const char *) names->pdata[k], rs[k]->psnr_y, rs[k]->psnr_rgb,
+          rs[k]->ssim);
   }
   if (compare) {
     FILE *o = json || tsv ? stderr : stdout;

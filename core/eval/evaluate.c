@@ -453,26 +453,10 @@ espcn_eval_run (const EspcnEvalSet *set, int scale, EspcnEvalModel *const *model
       pr->n_total += n;
       pr->psnr_y_diff += psnr_a[pr->b] - psnr_a[pr->a];
     }
-    if (i == 0 && opts->save_dir != NULL) {
-      int crop[4];
-      if (opts->has_crop) {
-        memcpy (crop, opts->crop, sizeof crop);
-      } else {
-        crop[2] = MIN (96, hr->width);
-        crop[3] = MIN (96, hr->height);
-        crop[0] = (hr->width - crop[2]) / 2;
-        crop[1] = (hr->height - crop[3]) / 2;
-      }
-      g_autoptr (EspcnImage) cmp = espcn_eval_comparison (hr, lr, scale, (EspcnImage *const *) srs->pdata, srs->len,
-          crop, 2, error);
-      if (cmp == NULL) {
-        g_prefix_error (error, "comparison image of %s: ", espcn_eval_set_path (set, i));
-        return FALSE;
-      }
-      g_autofree char *out = g_build_filename (opts->save_dir, "comparison.png", NULL);
-      if (!espcn_image_save_png (cmp, out, error))
-        return FALSE;
-    }
+    if (i == 0 && opts->save_dir != NULL &&
+        !espcn_eval_save_comparison (hr, lr, scale, (EspcnImage *const *) srs->pdata, srs->len, opts,
+            espcn_eval_set_path (set, i), error))
+      return FALSE;
     if (!opts->quiet)
       fprintf (stderr, "\r%u/%u images", i + 1, n_images);
   }
@@ -526,6 +510,28 @@ espcn_eval_comparison (const EspcnImage *hr, const EspcnImage *lr, int scale, Es
   return out;
 }
 
+gboolean
+espcn_eval_save_comparison (const EspcnImage *hr, const EspcnImage *lr, int scale, EspcnImage *const *srs,
+                            guint n_srs, const EspcnEvalOptions *opts, const char *path, GError **error)
+{
+  int crop[4];
+  if (opts->has_crop) {
+    memcpy (crop, opts->crop, sizeof crop);
+  } else {
+    crop[2] = MIN (96, hr->width);
+    crop[3] = MIN (96, hr->height);
+    crop[0] = (hr->width - crop[2]) / 2;
+    crop[1] = (hr->height - crop[3]) / 2;
+  }
+  g_autoptr (EspcnImage) cmp = espcn_eval_comparison (hr, lr, scale, srs, n_srs, crop, 2, error);
+  if (cmp == NULL) {
+    g_prefix_error (error, "comparison image of %s: ", path);
+    return FALSE;
+  }
+  g_autofree char *out = g_build_filename (opts->save_dir, "comparison.png", NULL);
+  return espcn_image_save_png (cmp, out, error);
+}
+
 /* ---------------- JSON ---------------- */
 
 static void
@@ -539,16 +545,16 @@ add_number (JsonBuilder *b, const char *key, double v)
 }
 
 char *
-espcn_eval_result_to_json (const EspcnEvalResult *res, EspcnEvalModel *const *models)
+espcn_eval_scores_to_json (const char *const *names, const EspcnEvalScores *const *scores, guint n)
 {
   g_autoptr (JsonBuilder) b = json_builder_new ();
   json_builder_begin_object (b);
-  for (guint k = 0; k < res->n_models; k++) {
-    json_builder_set_member_name (b, espcn_eval_model_get_name (models[k]));
+  for (guint k = 0; k < n; k++) {
+    json_builder_set_member_name (b, names[k]);
     json_builder_begin_object (b);
-    add_number (b, "psnr_y", res->scores[k].psnr_y);
-    add_number (b, "psnr_rgb", res->scores[k].psnr_rgb);
-    add_number (b, "ssim", res->scores[k].ssim);
+    add_number (b, "psnr_y", scores[k]->psnr_y);
+    add_number (b, "psnr_rgb", scores[k]->psnr_rgb);
+    add_number (b, "ssim", scores[k]->ssim);
     json_builder_end_object (b);
   }
   json_builder_end_object (b);
@@ -557,4 +563,16 @@ espcn_eval_result_to_json (const EspcnEvalResult *res, EspcnEvalModel *const *mo
   json_generator_set_root (gen, root);
   json_generator_set_pretty (gen, TRUE);
   return json_generator_to_data (gen, NULL);
+}
+
+char *
+espcn_eval_result_to_json (const EspcnEvalResult *res, EspcnEvalModel *const *models)
+{
+  g_autofree const char **names = g_new (const char *, res->n_models);
+  g_autofree const EspcnEvalScores **scores = g_new (const EspcnEvalScores *, res->n_models);
+  for (guint k = 0; k < res->n_models; k++) {
+    names[k] = espcn_eval_model_get_name (models[k]);
+    scores[k] = &res->scores[k];
+  }
+  return espcn_eval_scores_to_json (names, scores, res->n_models);
 }
