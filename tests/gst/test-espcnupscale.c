@@ -343,6 +343,46 @@ test_renegotiation_to_another_size (void)
   gst_harness_teardown (h);
 }
 
+/* A buffer shorter than its caps, or a video meta whose plane does not fit the
+ * buffer, is refused with an error message and GST_FLOW_ERROR; nothing is
+ * pushed (GstVideoFilter alone read past such buffers or pushed an unwritten
+ * output; found by fuzz-element-transform). */
+static void
+test_refuses_input_smaller_than_it_claims (void)
+{
+  GstHarness *h = make_harness (model_path[2][0], 1);
+  GstBus *bus = gst_bus_new ();  /* a harness gives its element none */
+  gst_element_set_bus (h->element, bus);
+  gst_harness_set_src_caps (h, caps_for ("BGRA", 8, 6));
+  GstVideoInfo info;
+  GstBuffer *good = random_frame (&info, "BGRA", 8, 6, 7);
+
+  GstBuffer *cut = gst_buffer_copy_region (good, GST_BUFFER_COPY_ALL, 0, GST_VIDEO_INFO_SIZE (&info) - 1);
+  g_assert_cmpint (gst_harness_push (h, cut), ==, GST_FLOW_ERROR);
+
+  GstBuffer *meta_buf = gst_buffer_copy (good);
+  gsize offset[GST_VIDEO_MAX_PLANES] = { 0 };
+  gint stride[GST_VIDEO_MAX_PLANES] = { 8 * 4 * 2 };  /* rows twice as far apart as the buffer holds */
+  gst_buffer_add_video_meta_full (meta_buf, GST_VIDEO_FRAME_FLAG_NONE, GST_VIDEO_FORMAT_BGRA, 8, 6, 1, offset, stride);
+  g_assert_cmpint (gst_harness_push (h, meta_buf), ==, GST_FLOW_ERROR);
+
+  g_assert_cmpuint (gst_harness_buffers_received (h), ==, 0);
+  int errors = 0;
+  GstMessage *m;
+  while ((m = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR)) != NULL) {
+    errors++;
+    gst_message_unref (m);
+  }
+  g_assert_cmpint (errors, ==, 2);
+
+  /* The element still works on the next well-formed buffer. */
+  g_assert_cmpint (gst_harness_push (h, good), ==, GST_FLOW_OK);
+  g_assert_cmpuint (gst_harness_buffers_received (h), ==, 1);
+  gst_element_set_bus (h->element, NULL);
+  gst_object_unref (bus);
+  gst_harness_teardown (h);
+}
+
 static GstMessage *
 wait_eos_or_error (GstElement *p)
 {
@@ -644,6 +684,7 @@ main (int argc, char **argv)
   g_test_add_func ("/espcnupscale/bad-models-fail-the-state-change-with-an-error",
       test_bad_models_fail_the_state_change_with_an_error);
   g_test_add_func ("/espcnupscale/hundred-state-cycles", test_hundred_state_cycles);
+  g_test_add_func ("/espcnupscale/refuses-input-smaller-than-it-claims", test_refuses_input_smaller_than_it_claims);
   g_test_add_func ("/espcnupscale/renegotiation-to-another-size", test_renegotiation_to_another_size);
   g_test_add_func ("/espcnupscale/eos-and-flushing-seek", test_eos_and_flushing_seek);
   g_test_add_func ("/espcnupscale/live-source-with-sync-sink", test_live_source_with_sync_sink);
