@@ -64,13 +64,12 @@ loader_corpus (const char *dir)
   put (dir, "container-metadata-only.st", meta_only, sizeof meta_only - 1);
 }
 
-/* The engine target reads: model/threads/isa, w, h, two layouts of 4 bytes, two
- * stride paddings, then pixels. */
+/* A fuzz input: the target's header bytes, then n_pixels random bytes. */
 static void
-frame (const char *dir, const char *name, const guint8 head[13], int n_pixels, guint64 seed)
+seed_input (const char *dir, const char *name, const guint8 *head, gsize head_len, int n_pixels, guint64 seed)
 {
   GByteArray *a = g_byte_array_new ();
-  g_byte_array_append (a, head, 13);
+  g_byte_array_append (a, head, (guint) head_len);
   EspcnRng rng;
   espcn_rng_seed (&rng, seed);
   for (int i = 0; i < n_pixels; i++) {
@@ -79,6 +78,14 @@ frame (const char *dir, const char *name, const guint8 head[13], int n_pixels, g
   }
   put (dir, name, a->data, a->len);
   g_byte_array_unref (a);
+}
+
+/* The engine target reads: model/threads/isa, w, h, two layouts of 4 bytes, two
+ * stride paddings, then pixels. */
+static void
+frame (const char *dir, const char *name, const guint8 head[13], int n_pixels, guint64 seed)
+{
+  seed_input (dir, name, head, 13, n_pixels, seed);
 }
 
 static void
@@ -104,16 +111,7 @@ engine_corpus (const char *dir)
 static void
 element_frame (const char *dir, const char *name, const guint8 head[10], int n_pixels, guint64 seed)
 {
-  GByteArray *a = g_byte_array_new ();
-  g_byte_array_append (a, head, 10);
-  EspcnRng rng;
-  espcn_rng_seed (&rng, seed);
-  for (int i = 0; i < n_pixels; i++) {
-    guint8 v = (guint8) espcn_rng_below (&rng, 256);
-    g_byte_array_append (a, &v, 1);
-  }
-  put (dir, name, a->data, a->len);
-  g_byte_array_unref (a);
+  seed_input (dir, name, head, 10, n_pixels, seed);
 }
 
 static void
