@@ -3,6 +3,7 @@
  * instruction set, several thread counts) against
  * espcn_engine_process_reference(), on random and extreme models and inputs.
  * Outputs must be identical to the byte. */
+#include "checkasm-cases.h"
 #include "test-models.h"
 #include "engine/kernels.h"
 #include "engine/requant.h"
@@ -10,257 +11,40 @@
 #include <gio/gio.h>
 #include <string.h>
 
-#define GUARD 64
-#define CANARY 0xa5
-
-typedef struct {
-  EspcnInt8Layer l;
-  gint16 *w;
-  gint32 *bias, *mult, *shift;
-} RandLayer;
-
-static void
-rand_layer_free (RandLayer *r)
-{
-  g_free (r->w);
-  g_free (r->bias);
-  g_free (r->mult);
-  g_free (r->shift);
-}
-
-typedef enum { VAL_RANDOM, VAL_MAX, VAL_MIN, VAL_ALTERNATE } ValMode;
-
-/* A layer with weights in [-wmax, wmax] (or at the extremes) and requantization
- * that spreads outputs over [0, qmax]; `wild` picks any multiplier and shift. */
-static void
-rand_layer (EspcnRng *rng, RandLayer *r, int out_c, int in_c, int k, int wmax, int in_max, gint32 qmax,
-            ValMode mode, gboolean wild, gboolean ties)
-{
-  memset (r, 0, sizeof *r);
-  gsize per = (gsize) in_c * k * k;
-  r->w = g_new (gint16, per * out_c);
-  r->bias = g_new (gint32, out_c);
-  r->mult = g_new (gint32, out_c);
-  r->shift = g_new (gint32, out_c);
-  for (int c = 0; c < out_c; c++) {
-    gint64 sum = 0, spread = 0;
-    for (gsize j = 0; j < per; j++) {
-      int v;
-      switch (mode) {
-        case VAL_MAX: v = wmax; break;
-        case VAL_MIN: v = -wmax; break;
-        case VAL_ALTERNATE: v = (j % 2) ? -wmax : wmax; break;
-        default: v = (int) espcn_rng_below (rng, 2 * wmax + 1) - wmax; break;
-      }
-      r->w[c * per + j] = (gint16) v;
-      sum += v;
-      spread += ABS (v);
-    }
-    if (wild) {
-      /* Any bias the loader allows, any multiplier and shift. */
-      r->bias[c] = (gint32) espcn_rng_below (rng, 1u << 31) - (1 << 30);
-      gint64 room = (G_GINT64_CONSTANT (1) << 31) - 1 - spread * in_max;
-      if (ABS ((gint64) r->bias[c]) > room)
-        r->bias[c] = (gint32) (r->bias[c] < 0 ? -room : room);
-      r->mult[c] = (gint32) ((1u << 30) + espcn_rng_below (rng, 1u << 30));
-      r->shift[c] = 1 + (int) espcn_rng_below (rng, 62);
-    } else {
-      r->bias[c] = (gint32) (-sum * in_max / 3 + (gint64) espcn_rng_below (rng, 1 + spread * in_max / 8));
-      double real = qmax / (spread * in_max / 6.0 + 1.0) * (0.5 + espcn_rng_uniform (rng));
-      int sh;
-      g_assert_true (espcn_requant_from_real (real, &r->mult[c], &sh, NULL));
-      r->shift[c] = sh;
-      /* A power-of-two multiplier makes rounding ties (acc * M exactly half a
-       * step) common, so a kernel that rounds ties the wrong way is caught. */
-      if (ties)
-        r->mult[c] = 1 << 30;
-    }
-  }
-  EspcnInt8Layer *l = &r->l;
-  l->out_c = out_c;
-  l->in_c = in_c;
-  l->k = k;
-  l->weight_dtype = wmax <= 127 ? ESPCN_WEIGHT_I8 : ESPCN_WEIGHT_I16;
-  l->weight = r->w;
-  l->bias = r->bias;
-  l->multiplier = r->mult;
-  l->shift = r->shift;
-  l->out_max = qmax;
-  l->in_max = in_max;
-}
-
-/* k input rows of (width + k - 1) pixels of cs bytes; channels >= in_c are 0
- * (as the runner stores them), padding pixels 0. */
-static guint8 *
-rand_rows (EspcnRng *rng, int k, int width, int cs, int in_c, int in_max, ValMode mode, const guint8 **rows)
-{
-  gsize row = (gsize) (width + k - 1) * cs;
-  guint8 *buf = g_malloc0 (row * k);
-  int p = k / 2;
-  for (int ky = 0; ky < k; ky++) {
-    rows[ky] = buf + ky * row;
-    for (int x = p; x < width + p; x++)
-      for (int c = 0; c < in_c; c++)
-        buf[ky * row + (gsize) x * cs + c] =
-            (guint8) (mode == VAL_MAX ? in_max : mode == VAL_MIN ? 0 : (int) espcn_rng_below (rng, in_max + 1));
-  }
-  return buf;
-}
-
-/* Runs `isa`'s kernel and the reference on one case; returns FALSE on any
- * difference (or a write outside the row). */
-static gboolean
-check_kernel_case (EspcnKernelIsa isa, const EspcnInt8Layer *l, int in_cs, const guint8 *const *rows, int width,
-                   gboolean force_wide, EspcnConvKind want_kind)
-{
-  EspcnConvPacked p;
-  espcn_conv_pack (&p, l, in_cs, NULL, force_wide);
-  g_assert_cmpint (p.kind, ==, want_kind);
-  EspcnKernels ref, var;
-  espcn_kernels_init (&ref, ESPCN_KERNELS_C);
-  espcn_kernels_init (&var, isa);
-  gsize n = (gsize) width * p.out_cs;
-  g_autofree guint8 *a = g_malloc (n + GUARD);
-  g_autofree guint8 *b = g_malloc (n + GUARD);
-  memset (a, CANARY, n + GUARD);
-  memset (b, CANARY, n + GUARD);
-  ref.conv_row[p.kind](&p, rows, width, a);
-  var.conv_row[p.kind](&p, rows, width, b);
-  gboolean same = memcmp (a, b, n + GUARD) == 0;
-  for (gsize i = n; i < n + GUARD; i++)
-    same = same && b[i] == CANARY;
-  if (!same)
-    for (gsize i = 0; i < n; i++)
-      if (a[i] != b[i]) {
-        g_test_message ("%s kind %d k %d in_c %d out_c %d width %d: byte %" G_GSIZE_FORMAT
-            " (x %d, oc %d) is %d, reference %d", var.name, p.kind, l->k, l->in_c, l->out_c, width, i,
-            (int) (i / p.out_cs), (int) (i % p.out_cs), b[i], a[i]);
-        break;
-      }
-  espcn_conv_packed_clear (&p);
-  return same;
-}
-
+/* The shared kernel cases (checkasm-cases.h), every SIMD variant here. */
 static void
 test_kernels_match_c_on_random_layers (void)
 {
-  EspcnRng rng;
-  espcn_rng_seed (&rng, 0xc4ec);
-  const int in_cs_of[][2] = { { 3, 4 }, { 4, 4 }, { 5, 8 }, { 8, 8 }, { 16, 16 }, { 32, 32 }, { 64, 64 }, { 6, 8 } };
-  const int out_cs[] = { 1, 3, 8, 12, 16, 27, 32, 48, 64, 5 };
-  int checked = 0;
-  for (int isa = ESPCN_KERNELS_C + 1; isa < ESPCN_KERNELS_N; isa++) {
-    if (!espcn_kernels_isa_supported (isa)) {
-      g_test_message ("isa %d not supported here: skipped", isa);
-      continue;
-    }
-    for (int rep = 0; rep < 120; rep++) {
-      int k = rep % 4 == 0 ? 5 : 3;
-      const int *ic = in_cs_of[espcn_rng_below (&rng, G_N_ELEMENTS (in_cs_of))];
-      int oc = out_cs[espcn_rng_below (&rng, G_N_ELEMENTS (out_cs))];
-      int width = 1 + (int) espcn_rng_below (&rng, 70);
-      gboolean wide = rep % 2;
-      gboolean wild = rep % 3 == 0;
-      int in_max = wide ? 255 : 127;
-      int wmax = wide ? (rep % 4 == 1 ? 4095 : 600) : 127;
-      RandLayer r;
-      rand_layer (&rng, &r, oc, ic[0], k, wmax, in_max, rep % 5 ? 127 : 255, VAL_RANDOM, wild,
-          rep % 3 == 1);
-      const guint8 *rows[5];
-      g_autofree guint8 *buf = rand_rows (&rng, k, width, ic[1], ic[0], in_max, VAL_RANDOM, rows);
-      g_assert_true (check_kernel_case (isa, &r.l, ic[1], rows, width, FALSE,
-          wide ? ESPCN_CONV_WIDE : ESPCN_CONV_U7S8));
-      /* The widening kernel also serves int8 layers (conv1 reads 255-level pixels). */
-      if (!wide)
-        g_assert_true (check_kernel_case (isa, &r.l, ic[1], rows, width, TRUE, ESPCN_CONV_WIDE));
-      rand_layer_free (&r);
-      checked++;
-    }
-    g_test_message ("isa %d checked", isa);
-  }
-  g_test_message ("%d random layer cases", checked);
+  int n = 0;
+  for (int isa = ESPCN_KERNELS_C + 1; isa < ESPCN_KERNELS_N; isa++)
+    if (espcn_kernels_isa_supported (isa))
+      g_assert_true (checkasm_random_layers (isa, 0xc4ec, 120, &n));
+  g_test_message ("%d random layer cases", n);
 }
 
-/* Extreme weights and inputs: every vpmaddubsw pair at +-2*127*127, the widening
- * path at +-4095 x 255, accumulators near the int32 bound.  No intermediate may
- * saturate or overflow differently from the reference. */
+static void
+test_kernels_match_c_at_every_width (void)
+{
+  for (int isa = ESPCN_KERNELS_C + 1; isa < ESPCN_KERNELS_N; isa++)
+    if (espcn_kernels_isa_supported (isa))
+      g_assert_true (checkasm_every_width (isa, 0x1d7, NULL));
+}
+
 static void
 test_kernels_match_c_at_extremes (void)
 {
-  EspcnRng rng;
-  espcn_rng_seed (&rng, 0xe77);
-  const ValMode wmodes[] = { VAL_MAX, VAL_MIN, VAL_ALTERNATE };
-  for (int isa = ESPCN_KERNELS_C + 1; isa < ESPCN_KERNELS_N; isa++) {
-    if (!espcn_kernels_isa_supported (isa))
-      continue;
-    for (gsize wm = 0; wm < G_N_ELEMENTS (wmodes); wm++)
-      for (int wide = 0; wide < 2; wide++)
-        for (int wild = 0; wild < 2; wild++) {
-          int in_c = 64, k = 3, width = 37;
-          int in_max = wide ? 255 : 127, wmax = wide ? 4095 : 127;
-          RandLayer r;
-          rand_layer (&rng, &r, 32, in_c, k, wmax, in_max, 127, wmodes[wm], wild, FALSE);
-          const guint8 *rows[3];
-          g_autofree guint8 *buf = rand_rows (&rng, k, width, in_c, in_c, in_max, VAL_MAX, rows);
-          g_assert_true (check_kernel_case (isa, &r.l, in_c, rows, width, FALSE,
-              wide ? ESPCN_CONV_WIDE : ESPCN_CONV_U7S8));
-          /* The largest sum the loader allows: |bias| + in_max * sum|w| = 2^31 - 1. */
-          for (int c = 0; c < 32; c++)
-            r.bias[c] = (gint32) (((G_GINT64_CONSTANT (1) << 31) - 1 - (gint64) in_max * wmax * in_c * k * k)
-                * (wmodes[wm] == VAL_MIN ? -1 : 1));
-          g_assert_true (check_kernel_case (isa, &r.l, in_c, rows, width, FALSE,
-              wide ? ESPCN_CONV_WIDE : ESPCN_CONV_U7S8));
-          /* Unit resolution: y = acc (M = 2^30, shift 30) with the bias cancelling the
-           * interior's huge sum, so an accumulator off by one changes an output. */
-          gsize per = (gsize) in_c * k * k;
-          for (int c = 0; c < 32; c++) {
-            gint64 sum = 0;
-            for (gsize j = 0; j < per; j++)
-              sum += (gint64) r.w[c * per + j] * in_max;
-            r.bias[c] = (gint32) (-sum + 60 + c);
-            r.mult[c] = 1 << 30;
-            r.shift[c] = 30;
-          }
-          g_assert_true (check_kernel_case (isa, &r.l, in_c, rows, width, FALSE,
-              wide ? ESPCN_CONV_WIDE : ESPCN_CONV_U7S8));
-          rand_layer_free (&r);
-        }
-  }
+  for (int isa = ESPCN_KERNELS_C + 1; isa < ESPCN_KERNELS_N; isa++)
+    if (espcn_kernels_isa_supported (isa))
+      g_assert_true (checkasm_extremes (isa, 0xe77, NULL));
 }
 
-/* The kernels compute what plain arithmetic says, not just what the C kernel
- * says: one hand-checked extreme case of the u7 x s8 path. */
+/* Every kernel, the C reference included. */
 static void
-test_u7s8_extreme_pair_is_exact (void)
+test_extreme_sums_are_exact (void)
 {
-  gint16 w[8 * 4];
-  gint32 bias[8], mult[8], shift[8];
-  for (int i = 0; i < 32; i++)
-    w[i] = 127;           /* 8 outputs x 4 inputs, k = 1 */
-  for (int c = 0; c < 8; c++) {
-    bias[c] = -64516 + 100 + c;  /* 4 * 127 * 127 = 64516: y = 100 + c exactly */
-    mult[c] = 1 << 30;
-    shift[c] = 30;               /* y = acc */
-  }
-  EspcnInt8Layer l = { .out_c = 8, .in_c = 4, .k = 1, .weight_dtype = ESPCN_WEIGHT_I8, .weight = w,
-    .bias = bias, .multiplier = mult, .shift = shift, .out_max = 255, .in_max = 127 };
-  guint8 row[4] = { 127, 127, 127, 127 };
-  const guint8 *rows[1] = { row };
-  for (int isa = 0; isa < ESPCN_KERNELS_N; isa++) {
-    if (!espcn_kernels_isa_supported (isa))
-      continue;
-    EspcnConvPacked p;
-    espcn_conv_pack (&p, &l, 4, NULL, FALSE);
-    g_assert_cmpint (p.kind, ==, ESPCN_CONV_U7S8);
-    EspcnKernels kern;
-    espcn_kernels_init (&kern, isa);
-    guint8 out[8];
-    kern.conv_row[p.kind](&p, rows, 1, out);
-    /* Any saturation of a pair sum (32258) would lower an output. */
-    for (int c = 0; c < 8; c++)
-      g_assert_cmpint (out[c], ==, 100 + c);
-    espcn_conv_packed_clear (&p);
-  }
+  for (int isa = 0; isa < ESPCN_KERNELS_N; isa++)
+    if (espcn_kernels_isa_supported (isa))
+      checkasm_assert_extreme_sums_exact (isa);
 }
 
 /* A requantized value of 2^32 or 2^33 (before the clamp) must clamp to qmax:
@@ -490,8 +274,9 @@ main (int argc, char **argv)
   /* First, before any runner has started threads (setenv is not thread-safe). */
   g_test_add_func ("/engine/checkasm/isa-selection-by-environment", test_isa_selection_by_environment);
   g_test_add_func ("/engine/checkasm/kernels-match-c-on-random-layers", test_kernels_match_c_on_random_layers);
+  g_test_add_func ("/engine/checkasm/kernels-match-c-at-every-width", test_kernels_match_c_at_every_width);
   g_test_add_func ("/engine/checkasm/kernels-match-c-at-extremes", test_kernels_match_c_at_extremes);
-  g_test_add_func ("/engine/checkasm/u7s8-extreme-pair-is-exact", test_u7s8_extreme_pair_is_exact);
+  g_test_add_func ("/engine/checkasm/extreme-sums-are-exact", test_extreme_sums_are_exact);
   g_test_add_func ("/engine/checkasm/requant-clamps-results-beyond-32-bits",
       test_requant_clamps_results_beyond_32_bits);
   g_test_add_func ("/engine/checkasm/runner-matches-reference-on-random-models",
