@@ -5,7 +5,12 @@
  * upscaled RGB back to YUV (chroma averaged over each 2x2 block, or over the
  * pixels that exist at an odd right or bottom edge).  Integer arithmetic with
  * 16 fractional bits; the coefficients come from the caps' colorimetry
- * (matrix and range), BT.601 when the matrix is unknown or RGB. */
+ * (matrix and range), BT.601 when the matrix is unknown or RGB.
+ *
+ * The element converts through 4-byte RGBx intermediates ([R, G, B, 0xff]),
+ * which ORC kernels (espcn-yuv-orc.orc) can load and store; they give exactly
+ * the bytes of the plain C reference (the 3-byte functions and the RGBx ones
+ * with use_orc FALSE). */
 #pragma once
 
 #include <glib.h>
@@ -40,5 +45,21 @@ void espcn_yuv_to_rgb (const EspcnYuvCoeffs *c, const EspcnYuvFrame *in, guint8 
 
 /* Packed RGB of the frame's size -> YUV frame. */
 void espcn_rgb_to_yuv (const EspcnYuvCoeffs *c, const guint8 *rgb, gsize rgb_stride, EspcnYuvFrame *out);
+
+/* FALSE when the environment asks for the plain C reference, as the engine's
+ * runner reads it: ESPCN_NO_ORC or ESPCN_FORCE_REFERENCE set (not "" or "0"),
+ * or ESPCN_ISA=c. */
+gboolean espcn_yuv_orc_allowed (void);
+
+/* YUV frame -> RGBx (4 bytes per pixel, x = 0xff, rows rgbx_stride apart).
+ * use_orc: ORC kernels where they apply (I420 or NV12 planes, aligned rows,
+ * little-endian), C elsewhere; FALSE: C only.  Same bytes either way. */
+void espcn_yuv_to_rgbx (const EspcnYuvCoeffs *c, const EspcnYuvFrame *in, guint8 *rgbx, gsize rgbx_stride,
+                        gboolean use_orc);
+
+/* RGBx of the frame's size (x bytes ignored) -> YUV frame; use_orc as above.
+ * The result equals espcn_rgb_to_yuv's on the same R, G, B. */
+void espcn_rgbx_to_yuv (const EspcnYuvCoeffs *c, const guint8 *rgbx, gsize rgbx_stride, EspcnYuvFrame *out,
+                        gboolean use_orc);
 
 G_END_DECLS

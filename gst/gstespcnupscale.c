@@ -29,7 +29,7 @@
  * ABGR) are processed in place by the engine, without a conversion pass; alpha
  * is upscaled by replicating each input pixel's alpha over its s x s block and
  * x bytes are set to 0xff.  I420 and NV12 are converted internally on the
- * small input side (to RGB, chroma replicated) and on the output (back to YUV,
+ * small input side (to RGBx, chroma replicated) and on the output (back to YUV,
  * chroma averaged over 2x2 blocks), using the caps' colorimetry matrix and
  * range (BT.601 when unknown), in integer arithmetic: one extra pass over the
  * output.
@@ -110,7 +110,9 @@ struct _GstEspcnUpscale
   int alpha_offset;             /* -1 when none */
   int x_offset;                 /* -1 when none */
   EspcnYuvCoeffs coeffs;
-  guint8 *in_rgb, *out_rgb;
+  gboolean yuv_orc;             /* ORC YUV <-> RGBx kernels (not when the C reference is forced) */
+  gsize in_rgb_stride, out_rgb_stride;
+  guint8 *in_rgb, *out_rgb;     /* RGBx: 4-byte pixels, so ORC can convert them */
   gsize in_rgb_size, out_rgb_size;
 };
 
@@ -551,10 +553,16 @@ gst_espcn_upscale_set_info (GstVideoFilter *filter, GstCaps *incaps, GstVideoInf
   self->yuv = fmt == GST_VIDEO_FORMAT_I420 || fmt == GST_VIDEO_FORMAT_NV12;
   self->alpha_offset = self->x_offset = -1;
   if (self->yuv) {
-    self->layout = ESPCN_PIXEL_LAYOUT_RGB;
+    /* RGBx, rows on 8-byte boundaries: the ORC kernels read pixel pairs. */
+    self->layout = ESPCN_PIXEL_LAYOUT_RGBX;
     espcn_yuv_coeffs_init (&self->coeffs, &GST_VIDEO_INFO_COLORIMETRY (in_info));
-    gsize in_size, out_size;
-    if (!g_size_checked_mul (&in_size, (gsize) w * h, 3) || !g_size_checked_mul (&out_size, in_size, (gsize) s * s)
+    self->yuv_orc = espcn_yuv_orc_allowed ();
+    gsize in_size, out_size, in_row, out_row;
+    gboolean fits = g_size_checked_mul (&in_row, (gsize) w, 8) && g_size_checked_mul (&out_row, in_row, (gsize) s);
+    self->in_rgb_stride = fits ? (in_row / 2 + 7) & ~(gsize) 7 : 0;
+    self->out_rgb_stride = fits ? (out_row / 2 + 7) & ~(gsize) 7 : 0;
+    if (!fits || !g_size_checked_mul (&in_size, self->in_rgb_stride, (gsize) h)
+        || !g_size_checked_mul (&out_size, self->out_rgb_stride, (gsize) h * s)
         || !scratch_resize (&self->in_rgb, &self->in_rgb_size, in_size)
         || !scratch_resize (&self->out_rgb, &self->out_rgb_size, out_size)) {
       GST_ELEMENT_ERROR (self, RESOURCE, NO_SPACE_LEFT, ("Frame too large."),
@@ -700,11 +708,11 @@ gst_espcn_upscale_transform_frame (GstVideoFilter *filter, GstVideoFrame *in, Gs
     EspcnYuvFrame yin, yout;
     espcn_yuv_frame_from_video_frame (&yin, in);
     espcn_yuv_frame_from_video_frame (&yout, out);
-    espcn_yuv_to_rgb (&self->coeffs, &yin, self->in_rgb, (gsize) w * 3);
-    ok = espcn_runner_process (self->runner, self->in_rgb, (gsize) w * 3, &self->layout, w, h,
-        self->out_rgb, (gsize) w * self->frame_scale * 3, &self->layout, &err);
+    espcn_yuv_to_rgbx (&self->coeffs, &yin, self->in_rgb, self->in_rgb_stride, self->yuv_orc);
+    ok = espcn_runner_process (self->runner, self->in_rgb, self->in_rgb_stride, &self->layout, w, h,
+        self->out_rgb, self->out_rgb_stride, &self->layout, &err);
     if (ok)
-      espcn_rgb_to_yuv (&self->coeffs, self->out_rgb, (gsize) w * self->frame_scale * 3, &yout);
+      espcn_rgbx_to_yuv (&self->coeffs, self->out_rgb, self->out_rgb_stride, &yout, self->yuv_orc);
   } else {
     ok = espcn_runner_process (self->runner, GST_VIDEO_FRAME_PLANE_DATA (in, 0),
         GST_VIDEO_FRAME_PLANE_STRIDE (in, 0), &self->layout, w, h, GST_VIDEO_FRAME_PLANE_DATA (out, 0),
