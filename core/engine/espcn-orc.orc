@@ -273,16 +273,8 @@ mergewl d, lo, up
 # requantize pass to replace: the conv row kernels (core/engine/kernels*.c,
 # x86/) requantize in registers and store the u8 bytes this stage reads.
 #
-# 3-byte layouts (RGB, BGR, and the RGB buffers of the element's I420/NV12
-# path): an ORC element is 1, 2, 4 or 8 bytes, so a 3-byte pixel can neither
-# be loaded nor stored as one, and the bytes of one colour sit 3 apart, which
-# an ORC array (contiguous elements) cannot address.  They stay in C.
-#
-# The element's YUV <-> RGB conversion (gst/espcn-yuv.c): its arithmetic is
-# exact in ORC (16-bit fixed point: mulll for the 32-bit products, addl,
-# shrsl 16 as the floor shift, convssslw + convsuswb for the clamp; chroma of
-# a full 2x2 block rounds sum / (4 << 16) half up, i.e. adds 2^17 and shifts
-# by 18, and a negative sum clamps to 0 either way),
-# but it reads and writes those packed 3-byte RGB buffers.  With RGBx
-# buffers instead it would fit (pixel pairs as 8-byte elements, odd edges in
-# C); that change is in the element, not here.
+# 3-byte layouts (RGB, BGR): an ORC element is 1, 2, 4 or 8 bytes, so a
+# 3-byte pixel can neither be loaded nor stored as one, and the bytes of one
+# colour sit 3 apart, which an ORC array (contiguous elements) cannot address.
+# They stay in C.  The element's I420/NV12 path uses RGBx buffers for that
+# reason; its YUV <-> RGBx conversion is in gst/espcn-yuv-orc.orc.
