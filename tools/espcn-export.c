@@ -2,28 +2,11 @@
 #include <glib.h>
 #include <locale.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "engine/export.h"
 #include "eval/loadmodel.h"
-
-/* The training options stored in the checkpoint, as an espcn-train command line. */
-static char *
-recipe_from (GHashTable *meta)
-{
-  static const char *const keys[][2] = {
-    { "method", "--method" }, { "scale", "--scale" }, { "features", "--features" }, { "epochs", "--epochs" },
-    { "warmup_epochs", "--warmup" }, { "batch", "--batch" }, { "patch", "--patch" }, { "lr", "--lr" },
-    { "num_train", "--num-train" }, { "num_val", "--num-val" }, { "seed", "--seed" }, { "loss", "--loss" },
-    { "init", "--init" },
-  };
-  GString *s = g_string_new ("espcn-train");
-  for (gsize i = 0; i < G_N_ELEMENTS (keys); i++) {
-    const char *v = g_hash_table_lookup (meta, keys[i][0]);
-    if (v != NULL && *v != '\0')
-      g_string_append_printf (s, " %s %s", keys[i][1], v);
-  }
-  return g_string_free (s, FALSE);
-}
+#include "train/checkpoint.h"
 
 int
 main (int argc, char **argv)
@@ -33,6 +16,13 @@ main (int argc, char **argv)
   g_autoptr (GError) error = NULL;
   g_autoptr (EspcnEvalCheckpoint) ck = NULL;
   g_autoptr (GHashTable) meta = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_auto (GStrv) extra = NULL;
+  const GOptionEntry entries[] = {
+    { "set", 0, 0, G_OPTION_ARG_STRING_ARRAY, &extra,
+      "Also store metadata KEY=VALUE (repeatable; e.g. train_data=sample-data)", "KEY=VALUE" },
+    { NULL, 0, 0, 0, NULL, NULL, NULL },
+  };
+  g_option_context_add_main_entries (ctx, entries, NULL);
   if (!g_option_context_parse (ctx, &argc, &argv, &error))
     goto fail;
   if (argc != 3) {
@@ -59,7 +49,20 @@ main (int argc, char **argv)
   if (data != NULL)
     g_hash_table_insert (meta, g_strdup ("train_data"), g_strdup (data));
   const char *recipe = g_hash_table_lookup (ck->metadata, "recipe");
-  g_hash_table_insert (meta, g_strdup ("recipe"), recipe ? g_strdup (recipe) : recipe_from (ck->metadata));
+  g_hash_table_insert (meta, g_strdup ("recipe"),
+      recipe ? g_strdup (recipe) : espcn_checkpoint_recipe_from_metadata (ck->metadata));
+  const char *init = g_hash_table_lookup (ck->metadata, "init");
+  char *init_recipe = init != NULL && *init != '\0' ? espcn_checkpoint_recipe (init) : NULL;
+  if (init_recipe != NULL)
+    g_hash_table_insert (meta, g_strdup ("init_recipe"), init_recipe);
+  for (gsize i = 0; extra != NULL && extra[i] != NULL; i++) {
+    const char *eq = strchr (extra[i], '=');
+    if (eq == NULL || eq == extra[i]) {
+      g_set_error (&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--set '%s': expected KEY=VALUE", extra[i]);
+      goto fail;
+    }
+    g_hash_table_insert (meta, g_strndup (extra[i], (gsize) (eq - extra[i])), g_strdup (eq + 1));
+  }
   if (!espcn_export_int8 (ck->model, ck->method, meta, argv[2], &error))
     goto fail;
   printf ("%s (%s, x%d, %d features) -> %s\n", argv[1], ck->method, ck->model->config.scale,

@@ -239,3 +239,34 @@ espcn_checkpoint_get_metadata (const char *path, const char *key, GError **error
   }
   return g_strdup (v);
 }
+
+char *
+espcn_checkpoint_recipe_from_metadata (GHashTable *meta)
+{
+  static const char *const keys[][2] = {
+    { "method", "--method" }, { "scale", "--scale" }, { "features", "--features" }, { "epochs", "--epochs" },
+    { "warmup_epochs", "--warmup" }, { "batch", "--batch" }, { "patch", "--patch" }, { "lr", "--lr" },
+    { "num_train", "--num-train" }, { "num_val", "--num-val" }, { "seed", "--seed" }, { "loss", "--loss" },
+    { "init", "--init" },
+  };
+  GString *s = g_string_new ("espcn-train");
+  for (gsize i = 0; i < G_N_ELEMENTS (keys); i++) {
+    const char *v = g_hash_table_lookup (meta, keys[i][0]);
+    if (v != NULL && *v != '\0')
+      g_string_append_printf (s, " %s %s", keys[i][1], v);
+  }
+  return g_string_free (s, FALSE);
+}
+
+char *
+espcn_checkpoint_recipe (const char *path)
+{
+  g_autoptr (EspcnSafetensors) st = espcn_safetensors_load_file (path, NULL);
+  if (st == NULL)
+    return NULL;
+  g_autoptr (GHashTable) meta = g_hash_table_new (g_str_hash, g_str_equal);
+  const char *const *keys = espcn_safetensors_get_metadata_keys (st);
+  for (gsize i = 0; keys != NULL && keys[i] != NULL; i++)
+    g_hash_table_insert (meta, (gpointer) keys[i], (gpointer) espcn_safetensors_get_metadata (st, keys[i]));
+  return espcn_checkpoint_recipe_from_metadata (meta);
+}

@@ -52,4 +52,12 @@ gboolean espcn_checkpoint_load_weights (const char *path, EspcnFloatModel *model
 /* Reads just the metadata value `key` of a checkpoint (NULL with error if absent). */
 char *espcn_checkpoint_get_metadata (const char *path, const char *key, GError **error);
 
+/* The training options a checkpoint's metadata holds, as an espcn-train command
+ * line ("espcn-train --method lsq --scale 4 ..."). */
+char *espcn_checkpoint_recipe_from_metadata (GHashTable *meta);
+
+/* The recipe of the checkpoint at `path` (for an INT8 model fine-tuned from it:
+ * where its starting point came from), or NULL when it cannot be read. */
+char *espcn_checkpoint_recipe (const char *path);
+
 G_END_DECLS

@@ -704,6 +704,10 @@ espcn_train_run (const EspcnTrainConfig *cfg, EspcnDataset *dataset, EspcnTrainR
             cfg->method, cfg->scale, cfg->epochs, cfg->warmup_epochs, cfg->batch, cfg->patch, cfg->lr, cfg->num_train,
             cfg->num_val, cfg->seed, espcn_loss_name (cfg->loss), cfg->init ? " --init " : "",
             cfg->init ? cfg->init : ""));
+    /* A fine-tuned model names its starting point; the recipe of that run too. */
+    char *init_recipe = cfg->init ? espcn_checkpoint_recipe (cfg->init) : NULL;
+    if (init_recipe != NULL)
+      g_hash_table_insert (meta, g_strdup ("init_recipe"), init_recipe);
     if (!espcn_export_int8 (model, cfg->method, meta, int8_path, error))
       goto out;
     res->int8_path = g_steal_pointer (&int8_path);

@@ -9,6 +9,7 @@
 #include "io/safetensors.h"
 #include "test-util.h"
 #include "quant/quantizer.h"
+#include "engine/model.h"
 #include "train/trainer.h"
 #include "util/rng.h"
 
@@ -307,6 +308,14 @@ test_init_starts_from_trained_weights (void)
   g_assert_no_error (error);
   g_test_message ("float %.3f dB; STE after one fine-tuning epoch from it %.3f dB", float_psnr, res.final_psnr_y);
   g_assert_cmpfloat (res.final_psnr_y, >, float_psnr - 1.0);
+  /* The INT8 model records both recipes: its own, and that of its starting point. */
+  g_autoptr (EspcnInt8Model) m = espcn_int8_model_load (res.int8_path, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (strstr (espcn_int8_model_get_metadata (m, "recipe"), "--init "));
+  const char *base = espcn_int8_model_get_metadata (m, "init_recipe");
+  g_assert_nonnull (base);
+  g_assert_nonnull (strstr (base, "--method none"));
+  g_assert_nonnull (strstr (base, "--epochs 20"));
   espcn_train_result_clear (&res);
 
   /* A checkpoint of another scale is refused with a message. */
