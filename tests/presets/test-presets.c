@@ -59,6 +59,10 @@ test_every_preset_loads (void)
     g_assert_cmpint (espcn_int8_model_get_scale (m), ==, scale);
     g_assert_cmpstr (espcn_int8_model_get_method (m), ==, method);
     g_assert_nonnull (espcn_int8_model_get_metadata (m, "recipe"));
+    /* Fine-tuned from a float run: that run's recipe is recorded too. */
+    const char *base = espcn_int8_model_get_metadata (m, "init_recipe");
+    g_assert_nonnull (base);
+    g_assert_nonnull (strstr (base, "--method none"));
     n++;
     x4 += scale == 4;
   }
