@@ -1,0 +1,21 @@
+#!/bin/bash
+# Dev-only: the inference figures of the README's Benchmarks section.  Three rounds,
+# each PyTorch's oneDNN INT8 ESPCN right before espcn-bench at the same size, then the
+# scalar reference, each x86 instruction set, and the x2/x3 presets at 1080p output.
+# Needs Debian's python3-torch (not a dependency of espcn-gst).  Run on a quiet machine.
+# usage: tools/bench/compare-rounds.sh [BUILDDIR]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+B=${1:-build}/tools/espcn-bench
+for round in 1 2 3; do
+  for sz in 320x180 480x270; do
+    echo "round $round $sz pytorch: $(/usr/bin/python3 tools/bench/pytorch_int8_espcn.py "$sz" 2 20 3 2>&1 | tail -n 1)"
+    echo "round $round $sz ours: $("$B" --model presets/lsq.bin --size "$sz" --threads 2 --frames 30 --runs 5 --ref-frames 0 --json)"
+  done
+done
+echo "ref: $("$B" --model presets/lsq.bin --size 320x180 --threads 2 --frames 30 --runs 5 --ref-frames 1 --ref-runs 3 --json)"
+for isa in sse41 avx2; do
+  echo "isa $isa: $(ESPCN_ISA=$isa "$B" --model presets/lsq.bin --size 320x180 --threads 2 --frames 30 --runs 5 --ref-frames 0 --json)"
+done
+echo "x2 960x540: $("$B" --model presets/lsq-x2.bin --size 960x540 --threads 2 --frames 10 --runs 5 --ref-frames 0 --json)"
+echo "x3 640x360: $("$B" --model presets/lsq-x3.bin --size 640x360 --threads 2 --frames 10 --runs 5 --ref-frames 0 --json)"
