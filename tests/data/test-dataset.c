@@ -9,6 +9,7 @@
 #include "data/dataset.h"
 #include "image/image_io.h"
 #include "image/imresize.h"
+#include "test-util.h"
 
 static EspcnImage *
 textured (int w, int h, int seed)
@@ -71,7 +72,7 @@ rm_rf (const char *path)
 static gchar *
 make_food_tree (void)
 {
-  gchar *root = g_dir_make_tmp ("espcn-food-XXXXXX", NULL);
+  gchar *root = espcn_test_make_tmp_dir ("espcn-food-XXXXXX");
   write_image (root, "images/apple_pie/1.jpg", 60, 45, 1, FALSE);
   write_image (root, "images/apple_pie/2.jpg", 52, 40, 2, TRUE);
   write_image (root, "images/bibimbap/1.jpg", 48, 64, 3, FALSE);
@@ -305,7 +306,7 @@ test_errors_for_missing_or_empty_inputs (void)
   g_clear_error (&error);
 
   /* Empty folder: no image. */
-  g_autofree gchar *empty = g_dir_make_tmp ("espcn-empty-XXXXXX", NULL);
+  g_autofree gchar *empty = espcn_test_make_tmp_dir ("espcn-empty-XXXXXX");
   g_assert_null (open_with (empty, 2, 2, 1, msgs, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
   g_clear_error (&error);
@@ -339,7 +340,7 @@ test_errors_for_missing_or_empty_inputs (void)
 static void
 test_folder_tree_is_split_by_seed (void)
 {
-  g_autofree gchar *root = g_dir_make_tmp ("espcn-tree-XXXXXX", NULL);
+  g_autofree gchar *root = espcn_test_make_tmp_dir ("espcn-tree-XXXXXX");
   write_image (root, "a/x1.png", 30, 30, 1, TRUE);
   write_image (root, "a/b/x2.JPG", 30, 30, 2, FALSE);
   write_image (root, "a/b/x3.jpeg", 30, 30, 3, FALSE);
@@ -369,7 +370,7 @@ test_folder_tree_is_split_by_seed (void)
   g_assert_cmpuint (espcn_dataset_num_val (b), ==, 1);
   g_assert_true (any_contains (msgs, "fewer than the 200 asked"));
   /* A single image cannot fill both splits. */
-  g_autofree gchar *one = g_dir_make_tmp ("espcn-one-XXXXXX", NULL);
+  g_autofree gchar *one = espcn_test_make_tmp_dir ("espcn-one-XXXXXX");
   write_image (one, "only.png", 30, 30, 1, TRUE);
   g_assert_null (open_with (one, 2, 2, 1, msgs, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
@@ -382,7 +383,7 @@ static void
 test_epoch_of_200_crops_is_fast (void)
 {
   /* An epoch at the default sizes: 200 crops of 192 from 512x384 images, x4. */
-  g_autofree gchar *root = g_dir_make_tmp ("espcn-speed-XXXXXX", NULL);
+  g_autofree gchar *root = espcn_test_make_tmp_dir ("espcn-speed-XXXXXX");
   for (int i = 0; i < 3; i++) {
     g_autofree gchar *rel = g_strdup_printf ("p%d.png", i);
     write_image (root, rel, 512, 384, i, TRUE);

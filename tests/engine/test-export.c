@@ -11,6 +11,7 @@
 #include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
+#include "test-util.h"
 
 /* ------------------------------------------------ a minimal quantizer of the test's own
  * Weights: per channel, step max|w| / wmax, levels round_half_up (w / step) in
@@ -271,7 +272,7 @@ round_trip (const char *method, int scale, int features, gint32 wmax, gint32 act
     g_assert_no_error (error);
     snap_biases_to_grid (f, first);
   }
-  g_autofree char *dir = g_dir_make_tmp ("espcn-export-XXXXXX", NULL);
+  g_autofree char *dir = espcn_test_make_tmp_dir ("espcn-export-XXXXXX");
   g_autofree char *path = g_build_filename (dir, "model.safetensors", NULL);
   g_assert_true (espcn_export_int8 (f->model, method, meta, path, &error));
   g_assert_no_error (error);
@@ -437,7 +438,7 @@ test_failed_export_writes_no_file (void)
 {
   g_autoptr (Fixture) f = fixture_new ("testq", 2, 8, 127, 127, 6, 5, 4);
   f->model->weight[2][0] = NAN;
-  g_autofree char *dir = g_dir_make_tmp ("espcn-export-XXXXXX", NULL);
+  g_autofree char *dir = espcn_test_make_tmp_dir ("espcn-export-XXXXXX");
   g_autofree char *path = g_build_filename (dir, "model.safetensors", NULL);
   g_autoptr (GError) error = NULL;
   g_assert_false (espcn_export_int8 (f->model, "testq", NULL, path, &error));

@@ -9,6 +9,7 @@
 #include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
+#include "test-util.h"
 
 /* ------------------------------------------------------------ raw file builder */
 
@@ -233,7 +234,7 @@ test_valid_model_round_trips (void)
     g_assert_cmpuint (g_strv_length ((char **) keys), ==, 7);
 
     /* Through a file, too. */
-    g_autofree char *dir = g_dir_make_tmp ("espcn-engine-XXXXXX", NULL);
+    g_autofree char *dir = espcn_test_make_tmp_dir ("espcn-engine-XXXXXX");
     g_autofree char *path = g_build_filename (dir, "m.safetensors", NULL);
     g_assert_true (espcn_int8_model_save (m, path, &error));
     g_assert_no_error (error);
@@ -277,7 +278,7 @@ test_file_errors_name_the_path (void)
   g_autoptr (RawModel) r = small_raw (FALSE);
   g_hash_table_insert (r->meta, g_strdup ("format_version"), g_strdup ("2"));
   g_autoptr (GBytes) b = raw_to_bytes (r);
-  g_autofree char *dir = g_dir_make_tmp ("espcn-engine-XXXXXX", NULL);
+  g_autofree char *dir = espcn_test_make_tmp_dir ("espcn-engine-XXXXXX");
   g_autofree char *path = g_build_filename (dir, "v2.safetensors", NULL);
   g_assert_true (g_file_set_contents (path, g_bytes_get_data (b, NULL), g_bytes_get_size (b), NULL));
   g_autoptr (GError) error = NULL;

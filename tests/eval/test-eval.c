@@ -16,6 +16,7 @@
 #include "metrics/metrics.h"
 #include "train/trainer.h"
 #include "util/rng.h"
+#include "test-util.h"
 
 static char *tmp_dir, *data_dir, *ckpt_path, *int8_path;
 
@@ -372,7 +373,7 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_autoptr (GError) error = NULL;
-  tmp_dir = g_dir_make_tmp ("espcn-eval-XXXXXX", &error);
+  tmp_dir = espcn_test_make_tmp_dir ("espcn-eval-XXXXXX");
   g_assert_no_error (error);
   data_dir = g_build_filename (tmp_dir, "data", NULL);
   g_mkdir (data_dir, 0755);
@@ -417,11 +418,6 @@ main (int argc, char **argv)
   g_test_add_func ("/eval/inspect-prints-layers-and-refuses-truncated", test_inspect_prints_layers_and_refuses_truncated);
   g_test_add_func ("/eval/inspect-svg-shows-quantization-error", test_inspect_svg_shows_quantization_error);
   int rc = g_test_run ();
-  const char *rm[] = { "rm", "-rf", tmp_dir, NULL };
-  if (g_getenv ("ESPCN_EVAL_TEST_KEEP") != NULL)  /* keep the model and data to look at */
-    g_printerr ("kept %s\n", tmp_dir);
-  else
-    g_spawn_sync (NULL, (char **) rm, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, NULL,
-      NULL, NULL);
+  /* tmp_dir goes at exit; ESPCN_TEST_KEEP_TMP=1 keeps the model and data to look at. */
   return rc;
 }

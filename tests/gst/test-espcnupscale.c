@@ -12,6 +12,7 @@
 #include "engine/model.h"
 #include "espcn-yuv.h"
 #include "test-models.h"
+#include "test-util.h"
 
 static gchar *tmp_dir;
 /* model_path[s][k]: two different random models (k = 0, 1) for each scale s. */
@@ -663,7 +664,7 @@ main (int argc, char **argv)
   gst_init (&argc, &argv);
 
   g_autoptr (GError) err = NULL;
-  tmp_dir = g_dir_make_tmp ("espcn-gst-test-XXXXXX", &err);
+  tmp_dir = espcn_test_make_tmp_dir ("espcn-gst-test-XXXXXX");
   g_assert_no_error (err);
   EspcnRng rng;
   espcn_rng_seed (&rng, 2024);

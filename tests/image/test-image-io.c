@@ -11,6 +11,7 @@
 #include <png.h>
 
 #include "image/image_io.h"
+#include "test-util.h"
 
 static void
 append (png_structp png, png_bytep data, png_size_t n)
@@ -141,7 +142,7 @@ pattern (int w, int h)
 static void
 test_png_save_load_round_trip_is_exact (void)
 {
-  g_autofree gchar *dir = g_dir_make_tmp ("espcn-io-XXXXXX", NULL);
+  g_autofree gchar *dir = espcn_test_make_tmp_dir ("espcn-io-XXXXXX");
   g_autofree gchar *path = g_build_filename (dir, "a.png", NULL);
   g_autoptr (EspcnImage) img = pattern (37, 23);
   g_autoptr (GError) error = NULL;
@@ -159,7 +160,7 @@ test_png_save_load_round_trip_is_exact (void)
 static void
 test_jpeg_save_load_round_trip_is_close (void)
 {
-  g_autofree gchar *dir = g_dir_make_tmp ("espcn-io-XXXXXX", NULL);
+  g_autofree gchar *dir = espcn_test_make_tmp_dir ("espcn-io-XXXXXX");
   /* The name says PNG: the loader must sniff the content. */
   g_autofree gchar *path = g_build_filename (dir, "really-a-jpeg.png", NULL);
   g_autoptr (EspcnImage) img = pattern (64, 48);

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "util/atomic_file.h"
+#include "test-util.h"
 
 typedef struct {
   char *dir;
@@ -17,7 +18,7 @@ fixture_setup (Fixture *f, gconstpointer data)
 {
   (void) data;
   GError *error = NULL;
-  f->dir = g_dir_make_tmp ("espcn-atomic-XXXXXX", &error);
+  f->dir = espcn_test_make_tmp_dir ("espcn-atomic-XXXXXX");
   g_assert_no_error (error);
 }
 

@@ -10,6 +10,7 @@
 #include "io/safetensors.h"
 #include "util/atomic_file.h"
 #include "util/rng.h"
+#include "test-util.h"
 
 /* ------------------------------------------------------------ helpers */
 
@@ -277,7 +278,7 @@ test_round_trip_all_dtypes_and_metadata (void)
   g_assert_true (espcn_safetensors_writer_set_metadata (w, "empty", "", &error));
   g_assert_no_error (error);
 
-  g_autofree char *dir = g_dir_make_tmp ("espcn-st-XXXXXX", &error);
+  g_autofree char *dir = espcn_test_make_tmp_dir ("espcn-st-XXXXXX");
   g_assert_no_error (error);
   g_autofree char *path = g_build_filename (dir, "rt.safetensors", NULL);
   g_assert_true (espcn_safetensors_writer_write_file (w, path, &error));
@@ -393,7 +394,7 @@ static void
 test_write_file_failure_keeps_previous_file (void)
 {
   GError *error = NULL;
-  g_autofree char *dir = g_dir_make_tmp ("espcn-st-XXXXXX", &error);
+  g_autofree char *dir = espcn_test_make_tmp_dir ("espcn-st-XXXXXX");
   g_assert_no_error (error);
   g_autofree char *path = g_build_filename (dir, "ckpt.safetensors", NULL);
   g_autoptr (EspcnSafetensorsWriter) w = espcn_safetensors_writer_new ();
@@ -420,7 +421,7 @@ static void
 test_load_file_error_names_path (void)
 {
   GError *error = NULL;
-  g_autofree char *dir = g_dir_make_tmp ("espcn-st-XXXXXX", &error);
+  g_autofree char *dir = espcn_test_make_tmp_dir ("espcn-st-XXXXXX");
   g_autofree char *path = g_build_filename (dir, "bad.safetensors", NULL);
   g_assert_null (espcn_safetensors_load_file (path, &error));
   g_assert_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT);

@@ -20,6 +20,7 @@
 
 #include "engine/model.h"
 #include "test-models.h"
+#include "test-util.h"
 
 #define N_FRAMES 10000
 #define RSS_BOUND_KB 1024
@@ -69,7 +70,7 @@ fail_on_error (GstBus *bus)
 static void
 test_soak_renegotiation_seeks_and_reloads (void)
 {
-  g_autofree gchar *tmp = g_dir_make_tmp ("espcn-soak-XXXXXX", NULL);
+  g_autofree gchar *tmp = espcn_test_make_tmp_dir ("espcn-soak-XXXXXX");
   gchar *paths[2];
   EspcnRng rng;
   espcn_rng_seed (&rng, 4242);

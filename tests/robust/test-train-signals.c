@@ -129,7 +129,7 @@ test_signal_stops_with_checkpoint_and_resume_is_exact (gconstpointer data)
 {
   int sig = GPOINTER_TO_INT (data);
   const int epochs = 10;
-  g_autofree char *tmp = g_dir_make_tmp ("espcn-robust-XXXXXX", NULL);
+  g_autofree char *tmp = espcn_test_make_tmp_dir ("espcn-robust-XXXXXX");
   g_autofree char *out_a = g_build_filename (tmp, "a", NULL);
   g_autofree char *out_b = g_build_filename (tmp, "b", NULL);
 
@@ -196,7 +196,7 @@ has_temporary_files (const char *dir)
 static void
 test_full_disk_at_checkpoint_keeps_the_previous_one (void)
 {
-  g_autofree char *tmp = g_dir_make_tmp ("espcn-robust-XXXXXX", NULL);
+  g_autofree char *tmp = espcn_test_make_tmp_dir ("espcn-robust-XXXXXX");
   EspcnTrainConfig cfg;
   EspcnTrainResult res;
   g_autoptr (GError) error = NULL;
@@ -249,7 +249,7 @@ main (int argc, char **argv)
     g_printerr ("ESPCN_TRAIN must name the espcn-train binary\n");
     return 1;
   }
-  g_autofree char *tmp = g_dir_make_tmp ("espcn-robust-data-XXXXXX", NULL);
+  g_autofree char *tmp = espcn_test_make_tmp_dir ("espcn-robust-data-XXXXXX");
   data_dir = g_strdup (tmp);
   write_images (data_dir, 60, 64, 48, 3);
 

@@ -117,7 +117,7 @@ test_rejects_nonsense_options (void)
 static void
 test_reports_missing_and_empty_data (void)
 {
-  g_autofree char *tmp = g_dir_make_tmp ("espcn-train-XXXXXX", NULL);
+  g_autofree char *tmp = espcn_test_make_tmp_dir ("espcn-train-XXXXXX");
   g_autofree char *empty = g_build_filename (tmp, "empty", NULL);
   g_autofree char *missing = g_build_filename (tmp, "missing", NULL);
   g_autofree char *out = g_build_filename (tmp, "out", NULL);
@@ -141,7 +141,7 @@ test_reports_missing_and_empty_data (void)
 static void
 test_unwritable_output_is_an_error (void)
 {
-  g_autofree char *tmp = g_dir_make_tmp ("espcn-train-XXXXXX", NULL);
+  g_autofree char *tmp = espcn_test_make_tmp_dir ("espcn-train-XXXXXX");
   g_autofree char *file = g_build_filename (tmp, "a-file", NULL);
   g_assert_true (g_file_set_contents (file, "x", 1, NULL));
   g_autofree char *out = g_build_filename (file, "out", NULL); /* parent is a regular file */
@@ -161,7 +161,7 @@ test_unwritable_output_is_an_error (void)
 static void
 test_resume_equals_uninterrupted (gconstpointer method)
 {
-  g_autofree char *tmp = g_dir_make_tmp ("espcn-train-XXXXXX", NULL);
+  g_autofree char *tmp = espcn_test_make_tmp_dir ("espcn-train-XXXXXX");
   g_autofree char *out_a = g_build_filename (tmp, "a", NULL);
   g_autofree char *out_b = g_build_filename (tmp, "b", NULL);
   EspcnTrainConfig cfg;
@@ -206,7 +206,7 @@ test_resume_equals_uninterrupted (gconstpointer method)
 static void
 test_resume_refuses_other_options (void)
 {
-  g_autofree char *tmp = g_dir_make_tmp ("espcn-train-XXXXXX", NULL);
+  g_autofree char *tmp = espcn_test_make_tmp_dir ("espcn-train-XXXXXX");
   EspcnTrainConfig cfg;
   EspcnTrainResult res;
   g_autoptr (GError) error = NULL;
@@ -230,7 +230,7 @@ test_resume_refuses_other_options (void)
 static void
 test_float_training_learns (void)
 {
-  g_autofree char *tmp = g_dir_make_tmp ("espcn-train-XXXXXX", NULL);
+  g_autofree char *tmp = espcn_test_make_tmp_dir ("espcn-train-XXXXXX");
   EspcnTrainConfig cfg;
   EspcnTrainResult res;
   g_autoptr (GError) error = NULL;
@@ -262,7 +262,7 @@ test_float_training_learns (void)
 static void
 test_method_improves_and_exports (gconstpointer method)
 {
-  g_autofree char *tmp = g_dir_make_tmp ("espcn-train-XXXXXX", NULL);
+  g_autofree char *tmp = espcn_test_make_tmp_dir ("espcn-train-XXXXXX");
   EspcnTrainConfig cfg;
   EspcnTrainResult res;
   g_autoptr (GError) error = NULL;
@@ -287,7 +287,7 @@ test_method_improves_and_exports (gconstpointer method)
 static void
 test_init_starts_from_trained_weights (void)
 {
-  g_autofree char *tmp = g_dir_make_tmp ("espcn-train-XXXXXX", NULL);
+  g_autofree char *tmp = espcn_test_make_tmp_dir ("espcn-train-XXXXXX");
   EspcnTrainConfig cfg;
   EspcnTrainResult res;
   g_autoptr (GError) error = NULL;
@@ -331,7 +331,7 @@ int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
-  g_autofree char *tmp = g_dir_make_tmp ("espcn-train-data-XXXXXX", NULL);
+  g_autofree char *tmp = espcn_test_make_tmp_dir ("espcn-train-data-XXXXXX");
   data_dir = g_strdup (tmp);
   make_images (data_dir, 72, 96, 72, 11);
 
