@@ -22,6 +22,7 @@
  * and the 64-bit product, rounding and shift are done unsigned on even and odd
  * lanes (vpmuludq, vpsrlvq), then clamped to qmax. */
 #include "engine/kernels.h"
+#include "engine/x86/row-kernel.h"
 
 #include <immintrin.h>
 #include <string.h>
@@ -136,32 +137,6 @@ wide_tile (const EspcnConvPacked *p, const guint8 *const *rows, int x, guint8 *d
     for (int b = 0; b < OBB; b++)
       requant_store (p, ob0 + b, acc[i][b], dst + (gsize) (x + i) * p->out_cs + (gsize) (ob0 + b) * ESPCN_OC_BLOCK);
 }
-
-/* All blocks of output channels for P pixels from x, OBB blocks at a time. */
-#define TILE_ALL_BLOCKS(tile, P, OBB)                                                                     \
-  do {                                                                                                    \
-    int ob = 0;                                                                                           \
-    for (; ob + OBB <= p->n_ob; ob += OBB)                                                                \
-      tile (p, rows, x, dst, P, OBB, ob);                                                                 \
-    switch (p->n_ob - ob) {                                                                               \
-      case 3: tile (p, rows, x, dst, P, 3, ob); break;                                                    \
-      case 2: tile (p, rows, x, dst, P, 2, ob); break;                                                    \
-      case 1: tile (p, rows, x, dst, P, 1, ob); break;                                                    \
-      default: break;                                                                                     \
-    }                                                                                                     \
-  } while (0)
-
-/* Pixel-outer: one pixel group's input window and all the layer's weights
- * stay in L1 while every block of output channels is computed. */
-#define ROW_KERNEL(name, tile, PM, OBBM)                                                                  \
-  static void name (const EspcnConvPacked *p, const guint8 *const *rows, int width, guint8 *dst)          \
-  {                                                                                                       \
-    int x = 0;                                                                                            \
-    for (; x + PM <= width; x += PM)                                                                      \
-      TILE_ALL_BLOCKS (tile, PM, OBBM);                                                                   \
-    for (; x < width; x++)                                                                                \
-      TILE_ALL_BLOCKS (tile, 1, OBBM);                                                                    \
-  }
 
 /* Tile shapes: of 4x2, 2x4, 3x3, 3x4, 4x4 and 1x4 (pixels x blocks), 4x2 was
  * fastest on every layer of the x4 F=64 model (AMD EPYC, AVX2): 8 accumulators,

@@ -25,6 +25,7 @@
  * result with a nonzero high half is saturated to 2^32 - 1 (SSE4.1 has no
  * 64-bit compare). */
 #include "engine/kernels.h"
+#include "engine/x86/row-kernel.h"
 
 #include <smmintrin.h>
 #include <string.h>
@@ -159,28 +160,6 @@ wide_tile (const EspcnConvPacked *p, const guint8 *const *rows, int x, guint8 *d
       requant_store (p, ob0 + b, acc[i][b][0], acc[i][b][1],
           dst + (gsize) (x + i) * p->out_cs + (gsize) (ob0 + b) * ESPCN_OC_BLOCK);
 }
-
-/* All blocks of output channels for P pixels from x, OBB blocks at a time. */
-#define TILE_ALL_BLOCKS(tile, P, OBB)                                                                     \
-  do {                                                                                                    \
-    int ob = 0;                                                                                           \
-    for (; ob + OBB <= p->n_ob; ob += OBB)                                                                \
-      tile (p, rows, x, dst, P, OBB, ob);                                                                 \
-    for (; ob < p->n_ob; ob++)                                                                            \
-      tile (p, rows, x, dst, P, 1, ob);                                                                   \
-  } while (0)
-
-/* Pixel-outer, as in the AVX2 kernels: one pixel group's input window and the
- * layer's weights stay in cache while every block is computed. */
-#define ROW_KERNEL(name, tile, PM, OBBM)                                                                  \
-  static void name (const EspcnConvPacked *p, const guint8 *const *rows, int width, guint8 *dst)          \
-  {                                                                                                       \
-    int x = 0;                                                                                            \
-    for (; x + PM <= width; x += PM)                                                                      \
-      TILE_ALL_BLOCKS (tile, PM, OBBM);                                                                   \
-    for (; x < width; x++)                                                                                \
-      TILE_ALL_BLOCKS (tile, 1, OBBM);                                                                    \
-  }
 
 /* Tile shapes (pixels x blocks of 8 channels): 16 xmm registers hold the
  * accumulators (2 per pixel and block), the broadcast and the constants; the
