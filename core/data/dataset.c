@@ -1,6 +1,7 @@
 #include "data/dataset.h"
 
 #include <errno.h>
+#include <math.h>
 #include <string.h>
 
 #include <gio/gio.h>
@@ -13,6 +14,7 @@ struct _EspcnDataset {
   GPtrArray *train_paths, *val_paths; /* gchar* */
   GPtrArray *train, *val;             /* EspcnImage* */
   guint skipped;
+  EspcnAugment augment;
 };
 
 void
@@ -22,6 +24,7 @@ espcn_dataset_options_init (EspcnDatasetOptions *opts)
   opts->num_train = ESPCN_DATASET_DEFAULT_NUM_TRAIN;
   opts->num_val = ESPCN_DATASET_DEFAULT_NUM_VAL;
   opts->seed = 1;
+  opts->augment.zoom_min = 1.0;
 }
 
 static void
@@ -182,7 +185,13 @@ espcn_dataset_open (const char *root, const EspcnDatasetOptions *opts_in, GError
     return NULL;
   }
 
+  if (!(opts.augment.zoom_min >= 0.25 && opts.augment.zoom_min <= 1.0)) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+        "zoom %g must be between 0.25 and 1 (1 = no zoom)", opts.augment.zoom_min);
+    return NULL;
+  }
   g_autoptr (EspcnDataset) ds = g_new0 (EspcnDataset, 1);
+  ds->augment = opts.augment;
   ds->train_paths = g_ptr_array_new_with_free_func (g_free);
   ds->val_paths = g_ptr_array_new_with_free_func (g_free);
   ds->train = g_ptr_array_new_with_free_func ((GDestroyNotify) espcn_image_free);
@@ -305,6 +314,10 @@ espcn_dataset_epoch_order (const EspcnDataset *ds, EspcnRng *rng, guint32 *order
   espcn_rng_shuffle_u32 (rng, order, ds->train->len);
 }
 
+/* LR pixels this far (in LR pixels) from a window's edge are computed from HR
+ * pixels inside it: the antialiased cubic reaches 2 * scale HR pixels each side. */
+#define LR_MARGIN 2
+
 gboolean
 espcn_dataset_make_pair (const EspcnDataset *ds, guint index, EspcnRng *rng, int patch,
     int scale, float *lr, float *hr, GError **error)
@@ -316,27 +329,58 @@ espcn_dataset_make_pair (const EspcnDataset *ds, guint index, EspcnRng *rng, int
         "train image index %u out of range (%u images)", index, ds->train->len);
     return FALSE;
   }
+  /* The pair is cut from a window `margin` HR pixels wider than the patch on each
+   * side, downscaled whole: the LR patch is then exactly what downscaling the whole
+   * image gives there (as for validation and real LR frames), not a downscale of the
+   * patch alone, whose mirrored edges would teach the network a false mapping. */
+  const int margin = LR_MARGIN * scale, win = patch + 2 * margin;
+  const EspcnAugment *aug = &ds->augment;
+  /* Zoom: the window comes from a larger square of the image, shrunk. */
+  int side = win;
+  if (aug->zoom_min < 1.0) {
+    double z = aug->zoom_min + (1.0 - aug->zoom_min) * espcn_rng_uniform (rng);
+    side = (int) lround (win / z);
+  }
   const EspcnImage *img = g_ptr_array_index (ds->train, index);
   g_autoptr (EspcnImage) grown = NULL;
-  if (img->width < patch || img->height < patch) {
-    /* Short side up to the patch, aspect kept (rounded up, so >= patch). */
+  if (img->width < side || img->height < side) {
+    /* Short side up to the window, aspect kept (rounded up, so >= side). */
     int w, h;
     if (img->width <= img->height) {
-      w = patch;
-      h = MAX (patch, (int) (((gint64) img->height * patch + img->width - 1) / img->width));
+      w = side;
+      h = MAX (side, (int) (((gint64) img->height * side + img->width - 1) / img->width));
     } else {
-      h = patch;
-      w = MAX (patch, (int) (((gint64) img->width * patch + img->height - 1) / img->height));
+      h = side;
+      w = MAX (side, (int) (((gint64) img->width * side + img->height - 1) / img->height));
     }
     grown = espcn_imresize (img, w, h);
     img = grown;
   }
-  int x = (int) espcn_rng_below (rng, (guint32) (img->width - patch + 1));
-  int y = (int) espcn_rng_below (rng, (guint32) (img->height - patch + 1));
-  g_autoptr (EspcnImage) crop = espcn_image_crop (img, x, y, patch, patch);
-  g_autoptr (EspcnImage) small = espcn_imresize (crop, patch / scale, patch / scale);
-  espcn_image_to_planar_f32 (crop, hr);
-  espcn_image_to_planar_f32 (small, lr);
+  /* Without zoom the window sits on the LR grid of the image (a multiple of the
+   * scale), so the LR patch is a crop of the image's own LR. */
+  int step = side == win ? scale : 1;
+  int x = step * (int) espcn_rng_below (rng, (guint32) ((img->width - side) / step + 1));
+  int y = step * (int) espcn_rng_below (rng, (guint32) ((img->height - side) / step + 1));
+  g_autoptr (EspcnImage) window = espcn_image_crop (img, x, y, side, side);
+  if (side != win) {
+    EspcnImage *shrunk = espcn_imresize (window, win, win);
+    espcn_image_free (window);
+    window = shrunk;
+  }
+  if (aug->dihedral) {
+    unsigned op = espcn_rng_below (rng, 8);
+    if (op != 0) {
+      EspcnImage *turned = espcn_image_dihedral (window, op);
+      espcn_image_free (window);
+      window = turned;
+    }
+  }
+  g_autoptr (EspcnImage) small = espcn_imresize (window, win / scale, win / scale);
+  g_autoptr (EspcnImage) hr_img = espcn_image_crop (window, margin, margin, patch, patch);
+  g_autoptr (EspcnImage) lr_img = espcn_image_crop (small, LR_MARGIN, LR_MARGIN, patch / scale,
+      patch / scale);
+  espcn_image_to_planar_f32 (hr_img, hr);
+  espcn_image_to_planar_f32 (lr_img, lr);
   return TRUE;
 }
 

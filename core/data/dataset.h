@@ -43,12 +43,23 @@ G_BEGIN_DECLS
 
 typedef void (*EspcnDatasetNotice) (const char *message, gpointer user_data);
 
+/* Training-pair augmentation; off by default, so pairs are made as in the
+ * reference experiment.  Both make the few sample photographs go further: the
+ * dihedral group adds orientations, the zoom adds finer detail per pixel (soft
+ * full-size wallpapers look like sharper photographs once shrunk). */
+typedef struct {
+  gboolean dihedral;  /* each HR patch in one of its 8 flips / 90-degree rotations */
+  double zoom_min;    /* each HR patch is a square of patch / z pixels shrunk to the
+                       * patch (MATLAB bicubic), z uniform in [zoom_min, 1]; 1 = off */
+} EspcnAugment;
+
 typedef struct {
   guint num_train;            /* images for training (default 200) */
   guint num_val;              /* images for validation (default 50) */
   guint64 seed;               /* selects the images (default 1) */
   EspcnDatasetNotice notice;  /* skipped files, short splits; NULL: stderr */
   gpointer notice_data;
+  EspcnAugment augment;       /* training pairs (default: none) */
 } EspcnDatasetOptions;
 
 typedef struct _EspcnDataset EspcnDataset;
@@ -78,7 +89,8 @@ gboolean espcn_dataset_check_patch (int patch, int scale, GError **error);
 /* A random permutation of 0 .. num_train - 1 into `order`. */
 void espcn_dataset_epoch_order (const EspcnDataset *ds, EspcnRng *rng, guint32 *order);
 
-/* One pair from train image `index` (random crop position from rng): writes
+/* One pair from train image `index` (random crop position, and the augmentation
+ * the dataset was opened with, from rng): writes
  * 3 * patch^2 floats to hr and 3 * (patch/scale)^2 floats to lr. */
 gboolean espcn_dataset_make_pair (const EspcnDataset *ds, guint index, EspcnRng *rng,
     int patch, int scale, float *lr, float *hr, GError **error);

@@ -46,6 +46,26 @@ espcn_image_crop (const EspcnImage *img, int x, int y, int w, int h)
 }
 
 EspcnImage *
+espcn_image_dihedral (const EspcnImage *img, unsigned op)
+{
+  gboolean tr = (op & 4) != 0;
+  int w = tr ? img->height : img->width, h = tr ? img->width : img->height;
+  EspcnImage *o = espcn_image_new (w, h);
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++) {
+      int sx = (op & 1) ? w - 1 - x : x, sy = (op & 2) ? h - 1 - y : y;
+      if (tr) {
+        int t = sx;
+        sx = sy;
+        sy = t;
+      }
+      memcpy (o->data + ((gsize) y * w + x) * 3, img->data + ((gsize) sy * img->width + sx) * 3, 3);
+    }
+  o->gray = img->gray;
+  return o;
+}
+
+EspcnImage *
 espcn_image_modcrop (const EspcnImage *img, int scale)
 {
   g_return_val_if_fail (scale > 0, NULL);

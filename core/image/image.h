@@ -23,6 +23,9 @@ void espcn_image_free (EspcnImage *img);
 EspcnImage *espcn_image_copy (const EspcnImage *img);
 /* The w x h region at (x, y); it must lie inside img. */
 EspcnImage *espcn_image_crop (const EspcnImage *img, int x, int y, int w, int h);
+/* One of the 8 symmetries of the square grid: bit 0 mirrors left-right, bit 1
+ * mirrors top-bottom, bit 2 transposes first (so width and height swap). */
+EspcnImage *espcn_image_dihedral (const EspcnImage *img, unsigned op);
 /* Crop to the largest multiple of `scale` in each dimension (top-left kept). */
 EspcnImage *espcn_image_modcrop (const EspcnImage *img, int scale);
 

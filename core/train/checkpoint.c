@@ -255,6 +255,10 @@ espcn_checkpoint_recipe_from_metadata (GHashTable *meta)
     if (v != NULL && *v != '\0')
       g_string_append_printf (s, " %s %s", keys[i][1], v);
   }
+  /* Stored as the options themselves (" --dihedral --zoom-min 0.5"). */
+  const char *aug = g_hash_table_lookup (meta, "augment");
+  if (aug != NULL)
+    g_string_append (s, aug);
   return g_string_free (s, FALSE);
 }
 

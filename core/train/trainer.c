@@ -36,6 +36,7 @@ espcn_train_config_init (EspcnTrainConfig *cfg)
   cfg->warmup_epochs = 2;
   cfg->batch = 16;
   cfg->patch = 192;
+  cfg->augment.zoom_min = 1.0;
   cfg->num_train = ESPCN_DATASET_DEFAULT_NUM_TRAIN;
   cfg->num_val = ESPCN_DATASET_DEFAULT_NUM_VAL;
   cfg->lr = 1e-3;
@@ -102,6 +103,8 @@ espcn_train_config_validate (const EspcnTrainConfig *cfg, GError **error)
   if (cfg->patch % cfg->scale != 0)
     BAD ("patch %d is not a multiple of the scale %d: the LR patch would not be whole (try %d)", cfg->patch,
         cfg->scale, cfg->patch - cfg->patch % cfg->scale);
+  if (!(cfg->augment.zoom_min >= 0.25 && cfg->augment.zoom_min <= 1.0))
+    BAD ("--zoom-min %g must be between 0.25 and 1 (1 = no zoom)", cfg->augment.zoom_min);
   if (cfg->num_train < 1 || cfg->num_val < 1)
     BAD ("--num-train and --num-val must be at least 1");
   if (!(cfg->lr > 0 && cfg->lr < 10))
@@ -295,6 +298,10 @@ write_history (const EspcnTrainConfig *cfg, const EspcnTrainResult *res, const c
   json_builder_add_int_value (b, cfg->patch);
   json_builder_set_member_name (b, "lr");
   json_builder_add_double_value (b, cfg->lr);
+  json_builder_set_member_name (b, "dihedral");
+  json_builder_add_boolean_value (b, cfg->augment.dihedral);
+  json_builder_set_member_name (b, "zoom_min");
+  json_builder_add_double_value (b, cfg->augment.zoom_min);
   json_builder_set_member_name (b, "seed");
   json_builder_add_int_value (b, (gint64) cfg->seed);
   json_builder_set_member_name (b, "loss");
@@ -348,6 +355,18 @@ write_history (const EspcnTrainConfig *cfg, const EspcnTrainResult *res, const c
 
 /* ---- the run ---- */
 
+/* The augmentation as espcn-train options ("" when off). */
+static char *
+augment_text (const EspcnAugment *a)
+{
+  GString *t = g_string_new (NULL);
+  if (a->dihedral)
+    g_string_append (t, " --dihedral");
+  if (a->zoom_min < 1.0)
+    g_string_append_printf (t, " --zoom-min %g", a->zoom_min);
+  return g_string_free (t, FALSE);
+}
+
 static GHashTable *
 resume_options (const EspcnTrainConfig *cfg)
 {
@@ -359,6 +378,7 @@ resume_options (const EspcnTrainConfig *cfg)
   g_hash_table_insert (h, "batch", g_strdup_printf ("%d", cfg->batch));
   g_hash_table_insert (h, "patch", g_strdup_printf ("%d", cfg->patch));
   g_hash_table_insert (h, "lr", g_strdup_printf ("%.9g", cfg->lr));
+  g_hash_table_insert (h, "augment", augment_text (&cfg->augment));
   g_hash_table_insert (h, "loss", g_strdup (espcn_loss_name (cfg->loss)));
   if (g_strcmp0 (cfg->method, "lsq") == 0)
     g_hash_table_insert (h, "lsq_steps", g_strdup (cfg->lsq_log_steps ? "log" : "linear"));
@@ -409,6 +429,7 @@ espcn_train_run (const EspcnTrainConfig *cfg, EspcnDataset *dataset, EspcnTrainR
     opts.num_val = cfg->num_val;
     opts.seed = cfg->seed;
     opts.notice = note_stderr;
+    opts.augment = cfg->augment;
     owned_ds = espcn_dataset_open (cfg->data_dir, &opts, error);
     if (owned_ds == NULL)
       return FALSE;
@@ -696,13 +717,14 @@ espcn_train_run (const EspcnTrainConfig *cfg, EspcnDataset *dataset, EspcnTrainR
     set_quant_training (q, FALSE);
     g_autofree char *int8_path = g_strdup_printf ("%s/%s.bin", cfg->out_dir, cfg->method);
     g_autoptr (GHashTable) meta = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+    g_autofree char *aug_opts = augment_text (&cfg->augment);
     g_hash_table_insert (meta, g_strdup ("train_data"), g_strdup (cfg->data_dir));
     g_hash_table_insert (meta, g_strdup ("val_psnr_y"), g_strdup_printf ("%.3f", res->final_psnr_y));
     g_hash_table_insert (meta, g_strdup ("recipe"),
         g_strdup_printf ("espcn-train --method %s --scale %d --epochs %d --warmup %d --batch %d --patch %d --lr %g "
-                         "--num-train %d --num-val %d --seed %" G_GUINT64_FORMAT " --loss %s%s%s",
+                         "--num-train %d --num-val %d --seed %" G_GUINT64_FORMAT " --loss %s%s%s%s",
             cfg->method, cfg->scale, cfg->epochs, cfg->warmup_epochs, cfg->batch, cfg->patch, cfg->lr, cfg->num_train,
-            cfg->num_val, cfg->seed, espcn_loss_name (cfg->loss), cfg->init ? " --init " : "",
+            cfg->num_val, cfg->seed, espcn_loss_name (cfg->loss), aug_opts, cfg->init ? " --init " : "",
             cfg->init ? cfg->init : ""));
     /* A fine-tuned model names its starting point; the recipe of that run too. */
     char *init_recipe = cfg->init ? espcn_checkpoint_recipe (cfg->init) : NULL;

@@ -27,6 +27,7 @@ typedef struct {
   int warmup_epochs;     /* float epochs before quantization (reference: 2) */
   int batch;
   int patch;             /* HR patch side, a multiple of scale */
+  EspcnAugment augment;  /* training-pair augmentation (default none) */
   int num_train;
   int num_val;
   int threads;           /* 0 = all cores */

@@ -193,7 +193,9 @@ test_selection_is_deterministic_for_a_seed (void)
   rm_rf (root);
 }
 
-/* HR must be a crop of the (possibly grown) source, LR its imresize. */
+/* HR must be a crop of the (possibly grown) source at a multiple of the scale, and
+ * LR the same region of the whole image's MATLAB-bicubic downscale (within one
+ * level: at x3 the kernel phases of the two computations differ in the last bits). */
 static void
 check_pair (const EspcnImage *src, const float *lr, const float *hr, int patch, int scale)
 {
@@ -207,21 +209,26 @@ check_pair (const EspcnImage *src, const float *lr, const float *hr, int patch, 
   espcn_image_from_planar_f32 (h, hr);
   g_autoptr (EspcnImage) l = espcn_image_new (lp, lp);
   espcn_image_from_planar_f32 (l, lr);
-  g_autoptr (EspcnImage) expect = espcn_imresize (h, lp, lp);
-  g_assert_cmpmem (l->data, lp * lp * 3, expect->data, lp * lp * 3);
-  if (src->width >= patch && src->height >= patch) {
-    gboolean found = FALSE;
-    for (int y = 0; y + patch <= src->height && !found; y++)
-      for (int x = 0; x + patch <= src->width && !found; x++) {
-        g_autoptr (EspcnImage) c = espcn_image_crop (src, x, y, patch, patch);
-        found = memcmp (c->data, h->data, (gsize) patch * patch * 3) == 0;
-      }
-    g_assert_true (found);
-  }
+  if (src->width < patch + 4 * scale || src->height < patch + 4 * scale)
+    return; /* grown first: no crop of the source to compare with */
+  g_autoptr (EspcnImage) whole = espcn_image_modcrop (src, scale);
+  g_autoptr (EspcnImage) down = espcn_imresize (whole, whole->width / scale, whole->height / scale);
+  gboolean found = FALSE;
+  for (int y = 0; y + patch <= src->height && !found; y += scale)
+    for (int x = 0; x + patch <= src->width && !found; x += scale) {
+      g_autoptr (EspcnImage) c = espcn_image_crop (src, x, y, patch, patch);
+      if (memcmp (c->data, h->data, (gsize) patch * patch * 3) != 0)
+        continue;
+      found = TRUE;
+      g_autoptr (EspcnImage) e = espcn_image_crop (down, x / scale, y / scale, lp, lp);
+      for (int i = 0; i < lp * lp * 3; i++)
+        g_assert_cmpint (ABS ((int) l->data[i] - (int) e->data[i]), <=, 1);
+    }
+  g_assert_true (found);
 }
 
 static void
-test_pairs_have_shapes_ranges_and_lr_is_imresize (void)
+test_pairs_are_crops_of_the_image_and_of_its_downscale (void)
 {
   g_autofree gchar *root = make_food_tree ();
   g_autoptr (GPtrArray) msgs = g_ptr_array_new_with_free_func (g_free);
@@ -260,6 +267,91 @@ test_pairs_have_shapes_ranges_and_lr_is_imresize (void)
   g_clear_error (&error);
   g_free (lr);
   g_free (hr);
+  rm_rf (root);
+}
+
+/* Whether some square of side `side` in src, shrunk to the window `win`, turned by a
+ * dihedral op and cut `margin` pixels in, gives HR h and LR l (the window's own
+ * downscale, cut likewise); the op in *op_out. */
+static gboolean
+find_turned_window (const EspcnImage *src, const EspcnImage *h, const EspcnImage *l, int side, int win,
+    int margin, int scale, unsigned *op_out)
+{
+  int patch = h->width, lp = l->width;
+  for (int y = 0; y + side <= src->height; y++)
+    for (int x = 0; x + side <= src->width; x++) {
+      g_autoptr (EspcnImage) c = espcn_image_crop (src, x, y, side, side);
+      g_autoptr (EspcnImage) z = side == win ? espcn_image_copy (c) : espcn_imresize (c, win, win);
+      for (unsigned op = 0; op < 8; op++) {
+        g_autoptr (EspcnImage) t = espcn_image_dihedral (z, op);
+        g_autoptr (EspcnImage) hc = espcn_image_crop (t, margin, margin, patch, patch);
+        if (memcmp (hc->data, h->data, (gsize) patch * patch * 3) != 0)
+          continue;
+        g_autoptr (EspcnImage) d = espcn_imresize (t, win / scale, win / scale);
+        g_autoptr (EspcnImage) lc = espcn_image_crop (d, margin / scale, margin / scale, lp, lp);
+        g_assert_cmpmem (lc->data, (gsize) lp * lp * 3, l->data, (gsize) lp * lp * 3);
+        *op_out = op;
+        return TRUE;
+      }
+    }
+  return FALSE;
+}
+
+/* With augmentation on, every pair is cut from a window that is a square of the
+ * source between 1 and 1 / zoom_min times its width, shrunk and turned;
+ * the draws cover several orientations and zooms; same seed, same pairs. */
+static void
+test_augmented_pairs_are_turned_and_zoomed_crops (void)
+{
+  g_autofree gchar *root = make_food_tree ();
+  g_autoptr (GPtrArray) msgs = g_ptr_array_new_with_free_func (g_free);
+  EspcnDatasetOptions o;
+  espcn_dataset_options_init (&o);
+  o.num_train = 1;
+  o.num_val = 1;
+  o.notice = collect;
+  o.notice_data = msgs;
+  o.augment.dihedral = TRUE;
+  o.augment.zoom_min = 0.5;
+  g_autoptr (EspcnDataset) ds = espcn_dataset_open (root, &o, NULL);
+  g_assert_nonnull (ds);
+  const EspcnImage *src = espcn_dataset_train_image (ds, 0);
+  /* x2, patch 6: the window is 6 + 2 * 4 = 14 wide, its zoomed source up to 28. */
+  enum { P = 6, S = 2, L = 3, M = 4, W = P + 2 * M, DRAWS = 12 };
+  g_assert_cmpint (MIN (src->width, src->height), >=, 2 * W);
+  float lr[3 * L * L], hr[3 * P * P], lr2[3 * L * L], hr2[3 * P * P];
+  guint ops_seen = 0, zoomed = 0;
+  EspcnRng rng, again;
+  espcn_rng_seed (&rng, 5);
+  espcn_rng_seed (&again, 5);
+  for (int d = 0; d < DRAWS; d++) {
+    g_assert_true (espcn_dataset_make_pair (ds, 0, &rng, P, S, lr, hr, NULL));
+    g_assert_true (espcn_dataset_make_pair (ds, 0, &again, P, S, lr2, hr2, NULL));
+    g_assert_cmpmem (hr, sizeof hr, hr2, sizeof hr2);
+    g_assert_cmpmem (lr, sizeof lr, lr2, sizeof lr2);
+    g_autoptr (EspcnImage) h = espcn_image_new (P, P);
+    espcn_image_from_planar_f32 (h, hr);
+    g_autoptr (EspcnImage) l = espcn_image_new (L, L);
+    espcn_image_from_planar_f32 (l, lr);
+    gboolean found = FALSE;
+    unsigned op = 0;
+    for (int side = W; side <= 2 * W && !found; side++) {
+      found = find_turned_window (src, h, l, side, W, M, S, &op);
+      if (found && side > W)
+        zoomed++;
+    }
+    g_assert_true (found);
+    ops_seen |= 1u << op;
+  }
+  g_assert_cmpint (g_bit_nth_lsf (ops_seen, -1), !=, g_bit_nth_msf (ops_seen, -1));
+  g_assert_cmpuint (zoomed, >=, DRAWS / 2);
+
+  /* A zoom outside [0.25, 1] is refused. */
+  o.augment.zoom_min = 0.2;
+  g_autoptr (GError) error = NULL;
+  g_assert_null (espcn_dataset_open (root, &o, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "zoom 0.2"));
   rm_rf (root);
 }
 
@@ -413,8 +505,10 @@ main (int argc, char **argv)
       test_food101_counts_and_corrupt_file_skipped);
   g_test_add_func ("/dataset/selection-is-deterministic-for-a-seed",
       test_selection_is_deterministic_for_a_seed);
-  g_test_add_func ("/dataset/pairs-have-shapes-ranges-and-lr-is-imresize",
-      test_pairs_have_shapes_ranges_and_lr_is_imresize);
+  g_test_add_func ("/dataset/pairs-are-crops-of-the-image-and-of-its-downscale",
+      test_pairs_are_crops_of_the_image_and_of_its_downscale);
+  g_test_add_func ("/dataset/augmented-pairs-are-turned-and-zoomed-crops",
+      test_augmented_pairs_are_turned_and_zoomed_crops);
   g_test_add_func ("/dataset/val-pairs-are-modcropped-with-bicubic-baseline",
       test_val_pairs_are_modcropped_with_bicubic_baseline);
   g_test_add_func ("/dataset/errors-for-missing-or-empty-inputs",

@@ -363,6 +363,31 @@ test_crop_and_modcrop (void)
   g_assert_cmpmem (c->data, 12, img->data + (3 * 11 + 2) * 3, 12);
 }
 
+/* Each of the 8 symmetries, pixel by pixel against its definition: bit 2
+ * transposes, then bit 0 mirrors left-right and bit 1 top-bottom. */
+static void
+test_dihedral_moves_each_pixel_to_its_symmetric_place (void)
+{
+  g_autoptr (EspcnImage) img = pattern (5, 3);
+  for (unsigned op = 0; op < 8; op++) {
+    g_autoptr (EspcnImage) d = espcn_image_dihedral (img, op);
+    gboolean tr = (op & 4) != 0;
+    g_assert_cmpint (d->width, ==, tr ? 3 : 5);
+    g_assert_cmpint (d->height, ==, tr ? 5 : 3);
+    for (int y = 0; y < d->height; y++)
+      for (int x = 0; x < d->width; x++) {
+        int u = (op & 1) ? d->width - 1 - x : x, v = (op & 2) ? d->height - 1 - y : y;
+        int sx = tr ? v : u, sy = tr ? u : v;
+        g_assert_cmpmem (d->data + (y * d->width + x) * 3, 3, img->data + (sy * 5 + sx) * 3, 3);
+      }
+    /* The 8 results differ from one another (the pattern has no symmetry). */
+    for (unsigned other = 0; other < op; other++) {
+      g_autoptr (EspcnImage) e = espcn_image_dihedral (img, other);
+      g_assert_false (e->width == d->width && memcmp (e->data, d->data, (gsize) 15 * 3) == 0);
+    }
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -381,5 +406,7 @@ main (int argc, char **argv)
   g_test_add_func ("/image/planar-conversions-round-half-up-and-clamp",
       test_planar_conversions_round_half_up_and_clamp);
   g_test_add_func ("/image/crop-and-modcrop", test_crop_and_modcrop);
+  g_test_add_func ("/image/dihedral-moves-each-pixel-to-its-symmetric-place",
+      test_dihedral_moves_each_pixel_to_its_symmetric_place);
   return g_test_run ();
 }

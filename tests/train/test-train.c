@@ -102,6 +102,11 @@ test_rejects_nonsense_options (void)
   cfg.patch = 33;
   expect_invalid (&cfg, "not a multiple of the scale");
   cfg.patch = 32;
+  cfg.augment.zoom_min = 0.1;
+  expect_invalid (&cfg, "--zoom-min 0.1");
+  cfg.augment.zoom_min = 1.5;
+  expect_invalid (&cfg, "--zoom-min 1.5");
+  cfg.augment.zoom_min = 1.0;
   g_free (cfg.method);
   cfg.method = g_strdup ("fp4");
   expect_invalid (&cfg, "unknown method 'fp4'");
