@@ -4,6 +4,8 @@
 # on from the first step (--init, --warmup 0).  The exact command of every model is
 # in its metadata ("recipe").
 # usage: tools/train-presets.sh [SCALES...]   (default: 4 3 2)
+# env: ESPCN_PRESET_JOBS=N fine-tunes N methods at once, one thread each (default 1:
+#      one at a time on all cores; the models are the same either way).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 builddir=${ESPCN_BUILDDIR:-build}
@@ -11,6 +13,11 @@ train="$builddir/tools/espcn-train"
 data=${ESPCN_PRESET_DATA:-sample-data}
 float_epochs=${ESPCN_PRESET_FLOAT_EPOCHS:-2400}
 qat_epochs=${ESPCN_PRESET_QAT_EPOCHS:-240}
+jobs=${ESPCN_PRESET_JOBS:-1}
+# Flips, rotations and zoom (windows up to 2x wider, shrunk): the sample data is a
+# few dozen photographs, most of them soft at full size.
+zoom_min=0.5
+augment=(--dihedral --zoom-min "$zoom_min")
 scales=("$@")
 [ ${#scales[@]} -gt 0 ] || scales=(4 3 2)
 [ -d "$data/images" ] || "$builddir/tools/espcn-sample-data" "$data"
@@ -24,12 +31,25 @@ for s in "${scales[@]}"; do
   lr_patch=${ESPCN_PRESET_LR_PATCH:-24}
   epochs=$float_epochs
   patch=$(( lr_patch * s ))
-  [ -f "$out/none.safetensors" ] && [ "$(grep -c '"epoch"' "$out/none.json" 2>/dev/null || echo 0)" -ge "$epochs" ] ||
+  # A finished float run of this recipe is reused (its history has every epoch and
+  # the same zoom), so a failed fine-tune does not cost the float run again.
+  [ -f "$out/none.safetensors" ] && [ "$(grep -c '"epoch"' "$out/none.json" 2>/dev/null || echo 0)" -ge "$epochs" ] &&
+    grep -q "\"zoom_min\" : $zoom_min" "$out/none.json" ||
     "$train" --data "$data" --method none --scale "$s" --patch "$patch" --epochs "$epochs" --val-every 100 \
-      --seed 42 --out "$out" --no-progress
+      --seed 42 "${augment[@]}" --out "$out" --no-progress
+  threads=0
+  [ "$jobs" -gt 1 ] && threads=1
+  pids=()
   for m in lsq pact adaround apot dorefa ste; do
     "$train" --data "$data" --method "$m" --scale "$s" --patch "$patch" --epochs "$qat_epochs" --warmup 0 \
-      --lr 2e-4 --val-every 20 --init "$out/none.safetensors" --seed 42 --out "$out" --no-progress
+      --lr 2e-4 --val-every 20 --init "$out/none.safetensors" --seed 42 "${augment[@]}" --threads "$threads" \
+      --out "$out" --no-progress > "$out/$m.log" 2>&1 &
+    pids+=($!)
+    if [ ${#pids[@]} -ge "$jobs" ]; then wait "${pids[0]}"; pids=("${pids[@]:1}"); fi
+  done
+  for p in "${pids[@]}"; do wait "$p"; done
+  for m in lsq pact adaround apot dorefa ste; do
+    tail -n 1 "$out/$m.log"
     if [ "$s" = 4 ]; then cp "$out/$m.bin" "presets/$m.bin"; else cp "$out/$m.bin" "presets/$m-x$s.bin"; fi
   done
 done
