@@ -16,12 +16,15 @@
  * for the first 20% of the quantized phase (warm start), then beta goes linearly
  * from 20 to 2.
  *
- * Activations: no quantizer in training (a ReLU); after training, observe() builds
- * a histogram of the positive activations of training batches and
+ * Activations: a fixed grid, set before the rounding is learned, as the paper's
+ * asymmetric reconstruction optimises each layer's rounding on the input of the
+ * already quantized network (its eq. 25).  When quantization turns on, observe()
+ * builds a histogram of the positive activations of training batches and
  * calibrate_finish() picks the clip c minimising the expected squared error of
- * uniform quantization onto {0, c/qmax, ..., c}; from then on, outside training,
- * forward() quantizes with s = c / qmax.  Values <= 0 map to 0 exactly for every
- * clip, so they do not enter the search.
+ * uniform quantization onto {0, c/qmax, ..., c}; from then on forward() quantizes
+ * with s = c / qmax, in training too (gradient straight through inside (0, c), as
+ * for the weights' floor).  Until then it is a plain ReLU.  Values <= 0 map to 0
+ * exactly for every clip, so they do not enter the search.
  */
 #include "quant/methods.h"
 #include "quant/fakequant.h"
@@ -272,7 +275,7 @@ adaround_act_init (EspcnQuantizer *q, const float *x, size_t n)
 static gboolean
 adaround_act_quantizing (const EspcnQuantizer *q)
 {
-  return !q->training && q->state[A_STATE_CALIBRATED] != 0.0f;
+  return q->state[A_STATE_CALIBRATED] != 0.0f;
 }
 
 static void

@@ -66,9 +66,10 @@ typedef struct {
   gboolean (*export_weights) (EspcnQuantizer *q, const float *w, size_t n, EspcnWeightExport *out, GError **error);
   gboolean (*export_act) (EspcnQuantizer *q, float *scale, gint32 *qmax, GError **error);
 
-  /* Post-training calibration (AdaRound's activations): observe() is called on
-   * the activations of several training batches, then calibrate_finish() fixes
-   * the scale.  NULL for methods whose activation scale is learned or tracked. */
+  /* Calibration (AdaRound's activations, when quantization turns on): observe()
+   * is called on the activations of several training batches, then
+   * calibrate_finish() fixes the scale.  NULL for methods whose activation scale
+   * is learned or tracked. */
   void (*observe) (EspcnQuantizer *q, const float *x, size_t n);
   gboolean (*calibrate_finish) (EspcnQuantizer *q, GError **error);
 
@@ -98,8 +99,8 @@ struct _EspcnQuantizer {
 
 /* Create a quantizer for `method` ("lsq", "pact", "adaround", "apot", "dorefa",
  * "ste") and `role`.  Returns NULL with `error` set for an unknown method or a
- * method that does not quantize that role (AdaRound has no activation quantizer
- * during training: returns a pass-through that calibrates, see adaround.c).
+ * method that does not quantize that role (AdaRound's activation quantizer is a
+ * ReLU until calibrated, then a fixed grid: see adaround.c).
  * `n` is the tensor size for weights (needed by AdaRound's V), ignored for
  * activations; `qmax` the grid's largest level (see the constants above). */
 EspcnQuantizer *espcn_quantizer_new (const char *method, EspcnQuantRole role, int channels, size_t n,

@@ -399,6 +399,33 @@ attach_quantizers (EspcnFloatModel *model, EspcnQuantizer *const q[ESPCN_N_QUANT
   model->quant_output = TRUE;
 }
 
+/* Fixes the activation scales of methods that do not train them (AdaRound) from
+ * the activations of cfg->calib_batches training batches, before the rounding is
+ * learned on them.  A no-op for the other methods and once calibrated (resume). */
+static gboolean
+calibrate_activations (const EspcnTrainConfig *cfg, const EspcnDataset *dataset, EspcnFloatModel *model,
+    EspcnQuantizer *const q[ESPCN_N_QUANT_SLOTS], float *lr_buf, float *hr_buf, int lr_side, GError **error)
+{
+  if (q[1] == NULL || q[1]->ops->observe == NULL)
+    return TRUE;
+  float scale;
+  gint32 qmax;
+  if (q[1]->ops->export_act (q[1], &scale, &qmax, NULL) && q[3]->ops->export_act (q[3], &scale, &qmax, NULL))
+    return TRUE;
+  for (int c = 0; c < cfg->calib_batches; c++) {
+    EspcnRng rng;
+    derive_rng (&rng, cfg->seed, RNG_CALIB, (guint64) c, 0);
+    if (!espcn_dataset_sample_batch (dataset, &rng, (guint) cfg->batch, cfg->patch, cfg->scale, lr_buf, hr_buf, error))
+      return FALSE;
+    espcn_float_model_observe_activations (model, lr_buf, cfg->batch, lr_side, lr_side);
+  }
+  if (!q[1]->ops->calibrate_finish (q[1], error) || !q[3]->ops->calibrate_finish (q[3], error))
+    return FALSE;
+  if (!cfg->quiet)
+    printf ("%s: activation scales calibrated on %d training batches\n", cfg->method, cfg->calib_batches);
+  return TRUE;
+}
+
 static void
 format_eta (double s, char *buf, gsize len)
 {
@@ -577,6 +604,8 @@ espcn_train_run (const EspcnTrainConfig *cfg, EspcnDataset *dataset, EspcnTrainR
       if (!cfg->quiet)
         printf ("epoch %d: quantization on (%s)\n", epoch + 1, cfg->method);
     }
+    if (pos.quant_on && !calibrate_activations (cfg, dataset, model, q, lr_buf, hr_buf, lr_side, error))
+      goto out;
 
     double loss_sum = 0;
     int loss_n = 0;
@@ -680,32 +709,6 @@ espcn_train_run (const EspcnTrainConfig *cfg, EspcnDataset *dataset, EspcnTrainR
     res->train_seconds = trained_before + (g_get_monotonic_time () - t_start) / 1e6;
     if (!write_history (cfg, res, hist_path, error))
       goto out;
-  }
-
-  /* Post-training calibration for methods whose activation scales are not trained
-   * (AdaRound): observe training batches, then fix the scales. */
-  if (quantized && q[1] != NULL && q[1]->ops->observe != NULL) {
-    for (int c = 0; c < cfg->calib_batches; c++) {
-      EspcnRng rng;
-      derive_rng (&rng, cfg->seed, RNG_CALIB, (guint64) c, 0);
-      if (!espcn_dataset_sample_batch (dataset, &rng, (guint) cfg->batch, cfg->patch, cfg->scale, lr_buf, hr_buf, error))
-        goto out;
-      espcn_float_model_observe_activations (model, lr_buf, cfg->batch, lr_side, lr_side);
-    }
-    if (!q[1]->ops->calibrate_finish (q[1], error) || !q[3]->ops->calibrate_finish (q[3], error))
-      goto out;
-    /* The calibrated scales are part of the model: the checkpoint must carry them. */
-    EspcnTrainPosition done = { cfg->epochs, 0, TRUE };
-    if (!espcn_checkpoint_save (ckpt_path, model, adam, q, &done, options, error))
-      goto out;
-    double v[3];
-    validate (model, q, &val, cfg->scale, v);
-    res->final_psnr_y = v[0];
-    res->final_psnr_rgb = v[1];
-    res->final_ssim = v[2];
-    if (!cfg->quiet)
-      printf ("%s after activation calibration on %d training batches: val Y-PSNR %.3f dB  RGB %.3f  SSIM %.4f\n",
-          cfg->method, cfg->calib_batches, v[0], v[1], v[2]);
   }
 
   res->train_seconds = trained_before + (g_get_monotonic_time () - t_start) / 1e6;

@@ -44,7 +44,7 @@ typedef struct {
   double clip_norm;      /* 1.0 */
   guint64 seed;
   EspcnLoss loss;
-  int calib_batches;     /* AdaRound's post-training activation calibration */
+  int calib_batches;     /* AdaRound's activation calibration when quantization turns on */
   int val_every;         /* validate every N epochs (and after the last); 1 = every epoch */
   gint64 stop_after;     /* stop (with a checkpoint) after this many steps in this process; 0 = never */
   gboolean progress;     /* a redrawn progress line (for a terminal) instead of plain lines */

@@ -1,6 +1,6 @@
 /* AdaRound: scale and V initialisation, soft rounding in training and hard
  * rounding outside, the V gradient with h's clipping, the rounding regulariser
- * and its beta schedule, export, and the post-training activation calibration. */
+ * and its beta schedule, export, and the activation calibration. */
 #include "quant/quantizer.h"
 #include "util/rng.h"
 
@@ -310,7 +310,7 @@ act_mse (const float *x, size_t n, double s)
 }
 
 static void
-test_adaround_activations_calibrate_after_training (void)
+test_adaround_activations_calibrate_then_quantize_in_training (void)
 {
   EspcnRng rng;
   espcn_rng_seed (&rng, 36);
@@ -370,11 +370,26 @@ test_adaround_activations_calibrate_after_training (void)
     n_clipped += l == QMAX;
   }
   g_assert_cmpint (n_clipped, >, 0);
-  /* and stays a ReLU while training */
+  /* the same grid in training, so the rounding is learned on quantized inputs;
+   * the gradient passes inside (0, clip) only */
+  g_autofree float *y_eval = g_memdup2 (y, nb * sizeof (float));
+  g_autofree float *dy = g_new (float, nb);
+  g_autofree float *dx = g_new (float, nb);
   q->training = TRUE;
   q->ops->forward (q, x, y, nb);
   for (size_t i = 0; i < nb; i++)
-    g_assert_cmpfloat (y[i], ==, fmaxf (x[i], 0.0f));
+    dy[i] = 1.0f + (float) (i % 7);
+  q->ops->backward (q, x, dy, dx, nb);
+  int n_pass = 0, n_stop = 0;
+  for (size_t i = 0; i < nb; i++) {
+    g_assert_cmpfloat (y[i], ==, y_eval[i]);
+    gboolean inside = x[i] > 0.0f && x[i] < scale * QMAX;
+    g_assert_cmpfloat (dx[i], ==, inside ? dy[i] : 0.0f);
+    n_pass += inside;
+    n_stop += !inside;
+  }
+  g_assert_cmpint (n_pass, >, 0);
+  g_assert_cmpint (n_stop, >, 0);
 }
 
 int
@@ -389,7 +404,7 @@ main (int argc, char **argv)
   g_test_add_func ("/quant/adaround/beta-anneals-after-warm-start", test_adaround_beta_anneals_after_warm_start);
   g_test_add_func ("/quant/adaround/export-reproduces-eval-forward", test_adaround_export_reproduces_eval_forward);
   g_test_add_func ("/quant/adaround/rejects-bad-setup", test_adaround_rejects_bad_setup);
-  g_test_add_func ("/quant/adaround/activations-calibrate-after-training",
-      test_adaround_activations_calibrate_after_training);
+  g_test_add_func ("/quant/adaround/activations-calibrate-then-quantize-in-training",
+      test_adaround_activations_calibrate_then_quantize_in_training);
   return g_test_run ();
 }
