@@ -394,7 +394,7 @@ adaround_export_act (EspcnQuantizer *q, float *scale, gint32 *qmax, GError **err
 {
   if (q->state[A_STATE_CALIBRATED] == 0.0f) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
-        "adaround export: activation scale not calibrated (run observe() and calibrate_finish() after training)");
+        "adaround export: activation scale not calibrated (run observe() and calibrate_finish() first)");
     return FALSE;
   }
   *scale = q->state[A_STATE_SCALE];
