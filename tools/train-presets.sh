@@ -29,7 +29,7 @@ for s in "${scales[@]}"; do
   # 96 px 31.95 dB; README "Shipped presets").
   lr_patch=${ESPCN_PRESET_LR_PATCH:-24}
   # x4 trains its float model twice as long (Set5 29.44 dB after 2400 epochs,
-  # 29.xx after 4800).  x2 fine-tunes twice as long: its models are the most
+  # 29.62 after 4800).  x2 fine-tunes twice as long: its models are the most
   # precise, so the 7-bit hidden activations cost the most there (LSQ, Set5 drop
   # from float: 0.114 dB after 240 epochs, 0.095 after 480).
   epochs=2400 qat_epochs=240
