@@ -47,6 +47,7 @@ main (int argc, char **argv)
     { "batch", 0, 0, G_OPTION_ARG_INT, &cfg.batch, "Patches per step [16]", "N" },
     { "patch", 0, 0, G_OPTION_ARG_INT, &cfg.patch, "HR patch side in pixels, a multiple of the scale [192]", "PX" },
     { "dihedral", 0, 0, G_OPTION_ARG_NONE, &cfg.augment.dihedral, "Augment: each patch in one of its 8 flips / 90-degree rotations", NULL },
+    { "balance-classes", 0, 0, G_OPTION_ARG_NONE, &cfg.augment.balance_classes, "Draw each epoch's images class by class (the folder an image is in), every class equally likely, not image by image", NULL },
     { "zoom-min", 0, 0, G_OPTION_ARG_DOUBLE, &cfg.augment.zoom_min, "Augment: each HR patch cut from a square up to patch/Z wide, shrunk to the patch (MATLAB bicubic); Z in [0.25, 1], 1 = off [1]", "Z" },
     { "lr", 0, 0, G_OPTION_ARG_DOUBLE, &cfg.lr, "Adam learning rate, cosine-annealed per step to 0 [1e-3]", "LR" },
     { "loss", 0, 0, G_OPTION_ARG_STRING, &loss, "l1, l2 or charbonnier [l1]", "L" },

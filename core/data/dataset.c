@@ -15,6 +15,10 @@ struct _EspcnDataset {
   GPtrArray *train, *val;             /* EspcnImage* */
   guint skipped;
   EspcnAugment augment;
+  /* Train images grouped by folder: class c holds class_members[class_start[c] ..
+   * class_start[c + 1] - 1]. */
+  guint n_classes;
+  guint32 *class_start, *class_members;
 };
 
 void
@@ -52,6 +56,8 @@ espcn_dataset_free (EspcnDataset *ds)
   g_ptr_array_unref (ds->val_paths);
   g_ptr_array_unref (ds->train);
   g_ptr_array_unref (ds->val);
+  g_free (ds->class_start);
+  g_free (ds->class_members);
   g_free (ds);
 }
 
@@ -166,6 +172,34 @@ check_split (const char *root, const char *split, GPtrArray *imgs, guint want,
   return TRUE;
 }
 
+/* Classes in order of first appearance, members in image order. */
+static void
+group_classes (EspcnDataset *ds)
+{
+  const guint n = ds->train->len;
+  g_autoptr (GHashTable) ids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autofree guint32 *cls = g_new (guint32, MAX (n, 1));
+  for (guint i = 0; i < n; i++) {
+    g_autofree gchar *dir = g_path_get_dirname (g_ptr_array_index (ds->train_paths, i));
+    gpointer id;
+    if (!g_hash_table_lookup_extended (ids, dir, NULL, &id)) {
+      id = GUINT_TO_POINTER (g_hash_table_size (ids));
+      g_hash_table_insert (ids, g_steal_pointer (&dir), id);
+    }
+    cls[i] = GPOINTER_TO_UINT (id);
+  }
+  ds->n_classes = g_hash_table_size (ids);
+  ds->class_start = g_new0 (guint32, ds->n_classes + 1);
+  ds->class_members = g_new (guint32, MAX (n, 1));
+  for (guint i = 0; i < n; i++)
+    ds->class_start[cls[i] + 1]++;
+  for (guint c = 0; c < ds->n_classes; c++)
+    ds->class_start[c + 1] += ds->class_start[c];
+  g_autofree guint32 *fill = g_memdup2 (ds->class_start, sizeof (guint32) * ds->n_classes);
+  for (guint i = 0; i < n; i++)
+    ds->class_members[fill[cls[i]]++] = i;
+}
+
 EspcnDataset *
 espcn_dataset_open (const char *root, const EspcnDatasetOptions *opts_in, GError **error)
 {
@@ -240,7 +274,14 @@ espcn_dataset_open (const char *root, const EspcnDatasetOptions *opts_in, GError
         || !check_split (root, "validation", ds->val, opts.num_val, &opts, error))
       return NULL;
   }
+  group_classes (ds);
   return g_steal_pointer (&ds);
+}
+
+guint
+espcn_dataset_num_train_classes (const EspcnDataset *ds)
+{
+  return ds->n_classes;
 }
 
 guint
@@ -309,6 +350,14 @@ espcn_dataset_check_patch (int patch, int scale, GError **error)
 void
 espcn_dataset_epoch_order (const EspcnDataset *ds, EspcnRng *rng, guint32 *order)
 {
+  if (ds->augment.balance_classes) {
+    for (guint i = 0; i < ds->train->len; i++) {
+      guint32 c = espcn_rng_below (rng, ds->n_classes);
+      guint32 size = ds->class_start[c + 1] - ds->class_start[c];
+      order[i] = ds->class_members[ds->class_start[c] + espcn_rng_below (rng, size)];
+    }
+    return;
+  }
   for (guint i = 0; i < ds->train->len; i++)
     order[i] = i;
   espcn_rng_shuffle_u32 (rng, order, ds->train->len);

@@ -43,14 +43,20 @@ G_BEGIN_DECLS
 
 typedef void (*EspcnDatasetNotice) (const char *message, gpointer user_data);
 
-/* Training-pair augmentation; off by default, so pairs are made as in the
- * reference experiment.  Both make the few sample photographs go further: the
- * dihedral group adds orientations, the zoom adds finer detail per pixel (soft
- * full-size wallpapers look like sharper photographs once shrunk). */
+/* How training pairs are drawn and augmented; all off by default, so pairs
+ * are made as in the reference experiment.  They make the few sample
+ * photographs go further: the dihedral group adds orientations, the zoom adds
+ * finer detail per pixel (soft full-size wallpapers look like sharper
+ * photographs once shrunk), and class balance stops the photos cut into many
+ * tiles from outweighing the ones that give a single tile. */
 typedef struct {
   gboolean dihedral;  /* each HR patch in one of its 8 flips / 90-degree rotations */
   double zoom_min;    /* each HR patch is a square of patch / z pixels shrunk to the
                        * patch (MATLAB bicubic), z uniform in [zoom_min, 1]; 1 = off */
+  gboolean balance_classes; /* epochs draw a class (the folder an image is in: the
+                             * Food-101 class, the sample data's source photo)
+                             * uniformly, then one of its images: see
+                             * espcn_dataset_epoch_order() */
 } EspcnAugment;
 
 typedef struct {
@@ -80,13 +86,18 @@ const EspcnImage *espcn_dataset_val_image (const EspcnDataset *ds, guint i);
 /* Path of an image (for logs). */
 const char *espcn_dataset_train_path (const EspcnDataset *ds, guint i);
 const char *espcn_dataset_val_path (const EspcnDataset *ds, guint i);
+/* Number of classes (distinct folders) among the train images. */
+guint espcn_dataset_num_train_classes (const EspcnDataset *ds);
 /* Number of files that did not decode and were skipped. */
 guint espcn_dataset_num_skipped (const EspcnDataset *ds);
 
 /* FALSE with an error unless patch > 0, scale in 2..4 and patch % scale == 0. */
 gboolean espcn_dataset_check_patch (int patch, int scale, GError **error);
 
-/* A random permutation of 0 .. num_train - 1 into `order`. */
+/* The train images of one epoch, num_train indices into `order`: a random
+ * permutation of 0 .. num_train - 1, or with `balance_classes` num_train draws
+ * (with replacement) of a uniformly chosen class, then a uniformly chosen image
+ * of it, so every class weighs the same however many images it has. */
 void espcn_dataset_epoch_order (const EspcnDataset *ds, EspcnRng *rng, guint32 *order);
 
 /* One pair from train image `index` (random crop position, and the augmentation

@@ -302,6 +302,8 @@ write_history (const EspcnTrainConfig *cfg, const EspcnTrainResult *res, const c
   json_builder_add_boolean_value (b, cfg->augment.dihedral);
   json_builder_set_member_name (b, "zoom_min");
   json_builder_add_double_value (b, cfg->augment.zoom_min);
+  json_builder_set_member_name (b, "balance_classes");
+  json_builder_add_boolean_value (b, cfg->augment.balance_classes);
   json_builder_set_member_name (b, "seed");
   json_builder_add_int_value (b, (gint64) cfg->seed);
   json_builder_set_member_name (b, "loss");
@@ -364,6 +366,8 @@ augment_text (const EspcnAugment *a)
     g_string_append (t, " --dihedral");
   if (a->zoom_min < 1.0)
     g_string_append_printf (t, " --zoom-min %g", a->zoom_min);
+  if (a->balance_classes)
+    g_string_append (t, " --balance-classes");
   return g_string_free (t, FALSE);
 }
 
@@ -575,10 +579,14 @@ espcn_train_run (const EspcnTrainConfig *cfg, EspcnDataset *dataset, EspcnTrainR
   hr_buf = g_new (float, (gsize) cfg->batch * 3 * cfg->patch * cfg->patch);
   order = g_new (guint32, ntrain);
 
-  if (!cfg->quiet && cfg->resume == NULL)
-    printf ("%s x%d: %u train / %u val images, %" G_GINT64_FORMAT " steps of %d per epoch, %d epochs "
+  if (!cfg->quiet && cfg->resume == NULL) {
+    g_autofree char *classes = cfg->augment.balance_classes
+        ? g_strdup_printf (" (%u classes, drawn class by class)", espcn_dataset_num_train_classes (dataset))
+        : g_strdup ("");
+    printf ("%s x%d: %u train%s / %u val images, %" G_GINT64_FORMAT " steps of %d per epoch, %d epochs "
             "(bicubic val Y-PSNR %.3f dB)\n",
-        cfg->method, cfg->scale, ntrain, val.n, spe, cfg->batch, cfg->epochs, res->bicubic_psnr_y);
+        cfg->method, cfg->scale, ntrain, classes, val.n, spe, cfg->batch, cfg->epochs, res->bicubic_psnr_y);
+  }
 
   gint64 steps_this_run = 0;
   gint64 t_start = g_get_monotonic_time ();

@@ -471,6 +471,71 @@ test_folder_tree_is_split_by_seed (void)
   rm_rf (root);
 }
 
+/* Class balance: a class of one image weighs as much as a class of nine, i.e.
+ * is drawn about half the time; without it an epoch is a permutation, so the
+ * single image is one draw in ten. */
+static void
+test_balanced_epochs_draw_every_class_equally (void)
+{
+  g_autofree gchar *root = espcn_test_make_tmp_dir ("espcn-balance-XXXXXX");
+  GString *train = g_string_new (NULL);
+  for (int i = 0; i < 9; i++) {
+    g_autofree gchar *rel = g_strdup_printf ("images/many/%d.jpg", i);
+    write_image (root, rel, 8, 8, i, FALSE);
+    g_string_append_printf (train, "many/%d\n", i);
+  }
+  write_image (root, "images/one/0.jpg", 8, 8, 20, FALSE);
+  g_string_append (train, "one/0\n");
+  g_autofree gchar *tr = g_build_filename (root, "meta/train.txt", NULL);
+  write_file (tr, train->str);
+  g_string_free (train, TRUE);
+  g_autofree gchar *te = g_build_filename (root, "meta/test.txt", NULL);
+  write_file (te, "one/0\n");
+
+  for (int balance = 0; balance <= 1; balance++) {
+    EspcnDatasetOptions o;
+    espcn_dataset_options_init (&o);
+    o.num_train = 10;
+    o.num_val = 1;
+    o.augment.balance_classes = balance;
+    g_autoptr (EspcnDataset) ds = espcn_dataset_open (root, &o, NULL);
+    g_assert_nonnull (ds);
+    g_assert_cmpuint (espcn_dataset_num_train (ds), ==, 10);
+    g_assert_cmpuint (espcn_dataset_num_train_classes (ds), ==, 2);
+    guint single = G_MAXUINT;
+    for (guint i = 0; i < 10; i++)
+      if (strstr (espcn_dataset_train_path (ds, i), "/one/") != NULL)
+        single = i;
+    g_assert_cmpuint (single, <, 10);
+
+    enum { EPOCHS = 400 };
+    guint hits[10] = { 0 };
+    guint32 order[10], again[10];
+    EspcnRng rng, rng2;
+    espcn_rng_seed (&rng, 9);
+    espcn_rng_seed (&rng2, 9);
+    for (int e = 0; e < EPOCHS; e++) {
+      espcn_dataset_epoch_order (ds, &rng, order);
+      espcn_dataset_epoch_order (ds, &rng2, again);
+      g_assert_cmpmem (order, sizeof order, again, sizeof again);
+      for (int k = 0; k < 10; k++) {
+        g_assert_cmpuint (order[k], <, 10);
+        hits[order[k]]++;
+      }
+    }
+    for (int i = 0; i < 10; i++)
+      g_assert_cmpuint (hits[i], >, 0);
+    if (balance) {
+      /* 4000 draws, p = 1/2: 5 standard deviations is about +-160. */
+      g_assert_cmpuint (hits[single], >, 2000 - 160);
+      g_assert_cmpuint (hits[single], <, 2000 + 160);
+    } else {
+      g_assert_cmpuint (hits[single], ==, EPOCHS);
+    }
+  }
+  rm_rf (root);
+}
+
 static void
 test_epoch_of_200_crops_is_fast (void)
 {
@@ -514,6 +579,8 @@ main (int argc, char **argv)
   g_test_add_func ("/dataset/errors-for-missing-or-empty-inputs",
       test_errors_for_missing_or_empty_inputs);
   g_test_add_func ("/dataset/folder-tree-is-split-by-seed", test_folder_tree_is_split_by_seed);
+  g_test_add_func ("/dataset/balanced-epochs-draw-every-class-equally",
+      test_balanced_epochs_draw_every_class_equally);
   g_test_add_func ("/dataset/epoch-of-200-crops-is-fast", test_epoch_of_200_crops_is_fast);
   return g_test_run ();
 }
