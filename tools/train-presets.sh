@@ -45,7 +45,8 @@ for s in "${scales[@]}"; do
   qat_epochs=${ESPCN_PRESET_QAT_EPOCHS:-$qat_epochs}
   patch=$(( lr_patch * s ))
   # A finished float run of this recipe is reused (its history has every epoch and
-  # the same zoom, learning rate and sampling), so a failed fine-tune does not cost the float run again.
+  # the same zoom, learning rate and sampling), so a failed fine-tune does not cost
+  # the float run again.
   [ -f "$out/none.safetensors" ] && [ "$(grep -c '"epoch"' "$out/none.json" 2>/dev/null || echo 0)" -ge "$epochs" ] &&
     grep -q "\"zoom_min\" : $zoom_min" "$out/none.json" && grep -q "\"lr\" : $float_lr" "$out/none.json" &&
     { [ ${#sampling[@]} = 0 ] || grep -q '"balance_classes" : true' "$out/none.json"; } ||
