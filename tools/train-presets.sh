@@ -28,19 +28,19 @@ for s in "${scales[@]}"; do
   # (x4 float, sample data: 30 epochs of 192 px patches 30.3 dB, 120 epochs of
   # 96 px 31.95 dB; README "Shipped presets").
   lr_patch=${ESPCN_PRESET_LR_PATCH:-24}
-  # x4 and x2 draw their epochs class by class, on every train tile: the 8
-  # training wallpapers give 192 of the 209 tiles (README "Shipped presets": x4,
-  # 10400 float steps, Set5 +0.21 dB).  1000 > the 209 tiles: all of them (the
-  # default is 200).  x4 trains its float model four times as long, at twice the
-  # learning rate (Set5 29.44 dB after 2400 epochs, 29.62 after 4800; lr 2e-3
-  # +0.13 dB at 10400 steps).  x2 fine-tunes twice as long: its models are the most
-  # precise, so the 7-bit hidden activations cost the most there (LSQ, Set5 drop
-  # from float: 0.114 dB after 240 epochs, 0.095 after 480).
-  epochs=2400 qat_epochs=240 float_lr=0.001
-  sampling=(--balance-classes --num-train 1000)
-  [ "$s" = 4 ] && epochs=9600 float_lr=0.002
-  # The shipped x3 presets predate class balance and were not retrained with it.
-  [ "$s" = 3 ] && sampling=()
+  # x2 draws its epochs class by class, on every train tile: the 8 training
+  # wallpapers give 192 of the 209 tiles (README "Shipped presets": x2 float Set5
+  # 35.31 -> 35.59 dB).  1000 > the 209 tiles: all of them (the default is 200).
+  # x4 and x3 keep the image-by-image recipe their shipped presets were trained
+  # with: x4 class by class at lr 2e-3 for 9600 epochs reached a better float model
+  # (Set5 29.74 dB) but DoReFa and AdaRound lost 0.38 and 0.12 dB from it.  x4
+  # trains its float model twice as long (Set5 29.44 dB after 2400 epochs, 29.62
+  # after 4800).  x2 fine-tunes twice as long: its models are the most precise, so
+  # the 7-bit hidden activations cost the most there (LSQ, Set5 drop from float:
+  # 0.114 dB after 240 epochs, 0.095 after 480).
+  epochs=2400 qat_epochs=240 float_lr=0.001 sampling=()
+  [ "$s" = 4 ] && epochs=4800
+  [ "$s" = 2 ] && sampling=(--balance-classes --num-train 1000)
   [ "$s" = 2 ] && qat_epochs=480
   epochs=${ESPCN_PRESET_FLOAT_EPOCHS:-$epochs}
   qat_epochs=${ESPCN_PRESET_QAT_EPOCHS:-$qat_epochs}
