@@ -347,15 +347,24 @@ espcn_dataset_check_patch (int patch, int scale, GError **error)
   return TRUE;
 }
 
+/* One train image drawn at random: uniformly, or with balance_classes a uniform
+ * class, then a uniform image of it. */
+static guint32
+draw_train_index (const EspcnDataset *ds, EspcnRng *rng)
+{
+  if (!ds->augment.balance_classes)
+    return espcn_rng_below (rng, ds->train->len);
+  guint32 c = espcn_rng_below (rng, ds->n_classes);
+  guint32 size = ds->class_start[c + 1] - ds->class_start[c];
+  return ds->class_members[ds->class_start[c] + espcn_rng_below (rng, size)];
+}
+
 void
 espcn_dataset_epoch_order (const EspcnDataset *ds, EspcnRng *rng, guint32 *order)
 {
   if (ds->augment.balance_classes) {
-    for (guint i = 0; i < ds->train->len; i++) {
-      guint32 c = espcn_rng_below (rng, ds->n_classes);
-      guint32 size = ds->class_start[c + 1] - ds->class_start[c];
-      order[i] = ds->class_members[ds->class_start[c] + espcn_rng_below (rng, size)];
-    }
+    for (guint i = 0; i < ds->train->len; i++)
+      order[i] = draw_train_index (ds, rng);
     return;
   }
   for (guint i = 0; i < ds->train->len; i++)
@@ -454,7 +463,7 @@ espcn_dataset_sample_batch (const EspcnDataset *ds, EspcnRng *rng, guint batch, 
 {
   g_autofree guint32 *idx = g_new (guint32, MAX (batch, 1));
   for (guint k = 0; k < batch; k++)
-    idx[k] = espcn_rng_below (rng, ds->train->len);
+    idx[k] = draw_train_index (ds, rng);
   return espcn_dataset_fill_batch (ds, idx, batch, rng, patch, scale, lr, hr, error);
 }
 

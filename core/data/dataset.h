@@ -97,7 +97,8 @@ gboolean espcn_dataset_check_patch (int patch, int scale, GError **error);
 /* The train images of one epoch, num_train indices into `order`: a random
  * permutation of 0 .. num_train - 1, or with `balance_classes` num_train draws
  * (with replacement) of a uniformly chosen class, then a uniformly chosen image
- * of it, so every class weighs the same however many images it has. */
+ * of it, so every class weighs the same however many images it has (also for
+ * espcn_dataset_sample_batch(), which AdaRound's calibration uses). */
 void espcn_dataset_epoch_order (const EspcnDataset *ds, EspcnRng *rng, guint32 *order);
 
 /* One pair from train image `index` (random crop position, and the augmentation
@@ -111,7 +112,8 @@ gboolean espcn_dataset_make_pair (const EspcnDataset *ds, guint index, EspcnRng 
 gboolean espcn_dataset_fill_batch (const EspcnDataset *ds, const guint32 *indices, guint n,
     EspcnRng *rng, int patch, int scale, float *lr, float *hr, GError **error);
 
-/* `batch` pairs from train images drawn uniformly at random (with replacement). */
+/* `batch` pairs from train images drawn at random (with replacement), as
+ * espcn_dataset_epoch_order() draws them. */
 gboolean espcn_dataset_sample_batch (const EspcnDataset *ds, EspcnRng *rng, guint batch,
     int patch, int scale, float *lr, float *hr, GError **error);
 
