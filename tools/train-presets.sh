@@ -50,7 +50,7 @@ for s in "${scales[@]}"; do
   # the float run again.
   [ -f "$out/none.safetensors" ] && [ "$(grep -c '"epoch"' "$out/none.json" 2>/dev/null || echo 0)" -ge "$epochs" ] &&
     grep -q "\"zoom_min\" : $zoom_min" "$out/none.json" && grep -q "\"lr\" : $float_lr" "$out/none.json" &&
-    { [ ${#sampling[@]} = 0 ] || grep -q '"balance_classes" : true' "$out/none.json"; } ||
+    [ "$(grep -c '"balance_classes" : true' "$out/none.json")" = "$([ ${#sampling[@]} = 0 ] && echo 0 || echo 1)" ] ||
     "$train" --data "$data" --method none --scale "$s" --patch "$patch" --epochs "$epochs" --val-every 100 \
       --lr "$float_lr" --seed 42 "${augment[@]}" ${sampling[@]+"${sampling[@]}"} --out "$out" --no-progress
   threads=0

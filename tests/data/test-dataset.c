@@ -472,8 +472,8 @@ test_folder_tree_is_split_by_seed (void)
 }
 
 /* Class balance: a class of one image weighs as much as a class of nine, i.e.
- * is drawn about half the time; without it an epoch is a permutation, so the
- * single image is one draw in ten. */
+ * is drawn about half the time, in epochs and in random batches; without it an
+ * epoch is a permutation, so the single image is one draw in ten. */
 static void
 test_balanced_epochs_draw_every_class_equally (void)
 {
@@ -484,7 +484,15 @@ test_balanced_epochs_draw_every_class_equally (void)
     write_image (root, rel, 8, 8, i, FALSE);
     g_string_append_printf (train, "many/%d\n", i);
   }
-  write_image (root, "images/one/0.jpg", 8, 8, 20, FALSE);
+  {
+    /* White, so any patch of it is told apart from the textured ones. */
+    g_autoptr (EspcnImage) white = espcn_image_new (8, 8);
+    memset (white->data, 255, (gsize) 8 * 8 * 3);
+    g_autofree gchar *dir = g_build_filename (root, "images/one", NULL);
+    g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
+    g_autofree gchar *path = g_build_filename (dir, "0.jpg", NULL);
+    g_assert_true (espcn_image_save_png (white, path, NULL));
+  }
   g_string_append (train, "one/0\n");
   g_autofree gchar *tr = g_build_filename (root, "meta/train.txt", NULL);
   write_file (tr, train->str);
@@ -531,6 +539,28 @@ test_balanced_epochs_draw_every_class_equally (void)
       g_assert_cmpuint (hits[single], <, 2000 + 160);
     } else {
       g_assert_cmpuint (hits[single], ==, EPOCHS);
+    }
+
+    /* Random batches (AdaRound's calibration) draw the same way; patches of
+     * the white image are the only all-white ones. */
+    enum { BATCH = 400, HR = 3 * 8 * 8 };
+    g_autofree float *lr = g_new (float, BATCH * 3 * 4 * 4);
+    g_autofree float *hr = g_new (float, BATCH * HR);
+    g_assert_true (espcn_dataset_sample_batch (ds, &rng, BATCH, 8, 2, lr, hr, NULL));
+    guint from_one = 0;
+    for (int k = 0; k < BATCH; k++) {
+      gboolean white = TRUE;
+      for (int i = 0; i < HR; i++)
+        white = white && hr[k * HR + i] == 1.0f;
+      from_one += white;
+    }
+    /* p = 1/2 (sd 10) balanced, 1/10 (sd 6) image by image. */
+    if (balance) {
+      g_assert_cmpuint (from_one, >, 200 - 50);
+      g_assert_cmpuint (from_one, <, 200 + 50);
+    } else {
+      g_assert_cmpuint (from_one, >, 40 - 30);
+      g_assert_cmpuint (from_one, <, 40 + 30);
     }
   }
   rm_rf (root);
