@@ -1,10 +1,12 @@
 /* AdaRound: scale and V initialisation, soft rounding in training and hard
  * rounding outside, the V gradient with h's clipping, the rounding regulariser
- * and its beta schedule, export, and the activation calibration. */
+ * and its beta schedule, the fixed roundings of the final phase, export, and the
+ * activation calibration. */
 #include "quant/quantizer.h"
 #include "util/rng.h"
 
 #include <math.h>
+#include <string.h>
 
 #define QMAX 127
 
@@ -213,7 +215,7 @@ test_adaround_regulariser_value_and_gradient (void)
   for (size_t i = 0; i < n; i++)
     g_assert_cmpfloat (q->grads[i], ==, 0.0f);
 
-  q->ops->step (q, 0.6f); /* beta = 20 - 18 (0.6 - 0.2) / 0.8 = 11 */
+  q->ops->step (q, 0.45f); /* beta = 20 - 18 (0.45 - 0.2) / 0.5 = 11 */
   const double beta = 11.0;
   float f = q->ops->regularizer (q, w, NULL, n);
   g_assert_cmpfloat_with_epsilon (f, reg_value (v, n, beta), 1e-6 * (1e-6 + reg_value (v, n, beta)));
@@ -243,13 +245,58 @@ test_adaround_beta_anneals_after_warm_start (void)
   const struct {
     float progress;
     double beta; /* 0: regulariser off */
-  } cases[] = { { 0.0f, 0 }, { 0.19f, 0 }, { 0.2f, 20 }, { 0.4f, 15.5 }, { 0.6f, 11 }, { 1.0f, 2 }, { 1.5f, 2 } };
+  } cases[] = { { 0.0f, 0 }, { 0.19f, 0 }, { 0.2f, 20 }, { 0.325f, 15.5 }, { 0.45f, 11 }, { 0.6f, 5.6 } };
   for (gsize c = 0; c < G_N_ELEMENTS (cases); c++) {
     q->ops->step (q, cases[c].progress);
     float f = q->ops->regularizer (q, w, NULL, 1);
     double want = cases[c].beta == 0 ? 0.0 : 0.01 * (1.0 - pow (0.5, cases[c].beta));
     g_assert_cmpfloat_with_epsilon (f, want, 1e-6 * want + 1e-12);
   }
+}
+
+static void
+test_adaround_roundings_fixed_in_final_phase (void)
+{
+  EspcnRng rng;
+  espcn_rng_seed (&rng, 38);
+  const int channels = 3;
+  const size_t n = 120;
+  float w[120], y[120], yh[120], dy[120], dx[120];
+  for (size_t i = 0; i < n; i++) {
+    w[i] = 0.1f * gauss (&rng);
+    dy[i] = gauss (&rng);
+  }
+  g_autoptr (EspcnQuantizer) q = new_weight_q (channels, n);
+  q->ops->init (q, w, n);
+  for (size_t i = 0; i < n; i++)
+    q->params[i] = espcn_rng_uniform_range (&rng, -3.0f, 3.0f);
+
+  /* before 70% the rounding is still soft in training */
+  q->ops->step (q, 0.69f);
+  q->training = TRUE;
+  q->ops->forward (q, w, y, n);
+  q->training = FALSE;
+  q->ops->forward (q, w, yh, n);
+  int n_diff = 0;
+  for (size_t i = 0; i < n; i++)
+    n_diff += y[i] != yh[i];
+  g_assert_cmpint (n_diff, >, (int) n / 2);
+
+  /* from 70% on every rounding keeps its hard value, and training runs exactly it */
+  q->ops->step (q, 0.7f);
+  q->training = TRUE;
+  q->ops->forward (q, w, y, n);
+  for (size_t i = 0; i < n; i++)
+    g_assert_cmpfloat (y[i], ==, yh[i]);
+  memset (q->grads, 0, sizeof (float) * n);
+  q->ops->backward (q, w, dy, dx, n);
+  g_assert_cmpfloat (q->ops->regularizer (q, w, NULL, n), ==, 0.0f);
+  for (size_t i = 0; i < n; i++)
+    g_assert_cmpfloat (q->grads[i], ==, 0.0f); /* no gradient can move V back */
+  q->ops->step (q, 1.0f);
+  q->ops->forward (q, w, y, n);
+  for (size_t i = 0; i < n; i++)
+    g_assert_cmpfloat (y[i], ==, yh[i]);
 }
 
 static void
@@ -402,6 +449,7 @@ main (int argc, char **argv)
       test_adaround_v_gradient_matches_finite_differences);
   g_test_add_func ("/quant/adaround/regulariser-value-and-gradient", test_adaround_regulariser_value_and_gradient);
   g_test_add_func ("/quant/adaround/beta-anneals-after-warm-start", test_adaround_beta_anneals_after_warm_start);
+  g_test_add_func ("/quant/adaround/roundings-fixed-in-final-phase", test_adaround_roundings_fixed_in_final_phase);
   g_test_add_func ("/quant/adaround/export-reproduces-eval-forward", test_adaround_export_reproduces_eval_forward);
   g_test_add_func ("/quant/adaround/rejects-bad-setup", test_adaround_rejects_bad_setup);
   g_test_add_func ("/quant/adaround/activations-calibrate-then-quantize-in-training",
