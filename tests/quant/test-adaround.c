@@ -35,6 +35,22 @@ new_weight_q (int channels, size_t n)
   return q;
 }
 
+/* Random weights (sigma 0.1) and output gradients, a quantizer initialised on the
+ * weights, then V uniform in [-v_range, v_range]. */
+static EspcnQuantizer *
+new_random_rounding_q (EspcnRng *rng, int channels, float *w, float *dy, size_t n, float v_range)
+{
+  for (size_t i = 0; i < n; i++) {
+    w[i] = 0.1f * gauss (rng);
+    dy[i] = gauss (rng);
+  }
+  EspcnQuantizer *q = new_weight_q (channels, n);
+  q->ops->init (q, w, n);
+  for (size_t i = 0; i < n; i++)
+    q->params[i] = espcn_rng_uniform_range (rng, -v_range, v_range);
+  return q;
+}
+
 static double
 rtn_mse (const float *w, size_t k, double s)
 {
@@ -141,15 +157,8 @@ test_adaround_v_gradient_matches_finite_differences (void)
   const size_t k = 60, n = 120;
   float w[120], dy[120], dx[120];
   double v[120];
-  for (size_t i = 0; i < n; i++) {
-    w[i] = 0.1f * gauss (&rng);
-    dy[i] = gauss (&rng);
-  }
-  g_autoptr (EspcnQuantizer) q = new_weight_q (channels, n);
-  q->ops->init (q, w, n);
   /* V over [-4, 4]: h clips below about -2.4 and above 2.4 */
-  for (size_t i = 0; i < n; i++)
-    q->params[i] = espcn_rng_uniform_range (&rng, -4.0f, 4.0f);
+  g_autoptr (EspcnQuantizer) q = new_random_rounding_q (&rng, channels, w, dy, n, 4.0f);
   /* two weights far outside the clip range: no gradient at all */
   w[3] = 200.0f * q->state[2];
   w[70] = -200.0f * q->state[3];
@@ -262,14 +271,7 @@ test_adaround_roundings_fixed_in_final_phase (void)
   const int channels = 3;
   const size_t n = 120;
   float w[120], y[120], yh[120], dy[120], dx[120];
-  for (size_t i = 0; i < n; i++) {
-    w[i] = 0.1f * gauss (&rng);
-    dy[i] = gauss (&rng);
-  }
-  g_autoptr (EspcnQuantizer) q = new_weight_q (channels, n);
-  q->ops->init (q, w, n);
-  for (size_t i = 0; i < n; i++)
-    q->params[i] = espcn_rng_uniform_range (&rng, -3.0f, 3.0f);
+  g_autoptr (EspcnQuantizer) q = new_random_rounding_q (&rng, channels, w, dy, n, 3.0f);
 
   /* before 70% the rounding is still soft in training */
   q->ops->step (q, 0.69f);
