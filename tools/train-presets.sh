@@ -33,20 +33,16 @@ for s in "${scales[@]}"; do
   # (x4 float, sample data: 30 epochs of 192 px patches 30.3 dB, 120 epochs of
   # 96 px 31.95 dB; README "Shipped presets").
   lr_patch=${ESPCN_PRESET_LR_PATCH:-24}
-  # x2 and x3 draw their epochs class by class, on every train tile: the 8 training
+  # Every scale draws its epochs class by class, on every train tile: the 8 training
   # wallpapers give 192 of the 209 tiles (README "Shipped presets": float Set5, x2
-  # 35.31 -> 35.59 dB, x3 31.56 -> 31.79).  1000 > the 209 tiles: all of them (the
-  # default is 200).  x4 keeps the image-by-image recipe its shipped presets were
-  # trained with: class by class at lr 2e-3 for 9600 epochs reached a better float
-  # model (Set5 29.74 dB) but DoReFa and AdaRound lost 0.38 and 0.12 dB from it.  x4
-  # trains its float model twice as long (Set5 29.44 dB after 2400 epochs, 29.62
-  # after 4800).  x2 fine-tunes four times as long: its models are the most precise,
-  # so the 7-bit hidden activations cost the most there (Set5 drop from float, 480
-  # -> 960 epochs: LSQ 0.084 -> 0.051 dB, PACT 0.097 -> 0.075, AdaRound 0.099 ->
-  # 0.068).
-  epochs=2400 qat_epochs=240 float_lr=0.001 sampling=()
+  # 35.31 -> 35.59 dB, x3 31.56 -> 31.79, x4 29.62 -> 29.87).  1000 > the 209 tiles:
+  # all of them (the default is 200).  x4 trains its float model twice as long
+  # (image by image: Set5 29.44 dB after 2400 epochs, 29.62 after 4800).  x2
+  # fine-tunes four times as long: its models are the most precise, so the 7-bit
+  # hidden activations cost the most there (Set5 drop from float, 480 -> 960 epochs:
+  # LSQ 0.084 -> 0.051 dB, PACT 0.097 -> 0.075, AdaRound 0.099 -> 0.068).
+  epochs=2400 qat_epochs=240 float_lr=0.001 sampling=(--balance-classes --num-train 1000)
   [ "$s" = 4 ] && epochs=4800
-  [ "$s" != 4 ] && sampling=(--balance-classes --num-train 1000)
   [ "$s" = 2 ] && qat_epochs=960
   epochs=${ESPCN_PRESET_FLOAT_EPOCHS:-$epochs}
   qat_epochs=${ESPCN_PRESET_QAT_EPOCHS:-$qat_epochs}
