@@ -22,6 +22,11 @@ done
 # few dozen photographs, most of them soft at full size.
 zoom_min=0.5
 augment=(--dihedral --zoom-min "$zoom_min")
+# Epochs drawn class by class, on every train tile: the 8 training wallpapers give
+# 192 of the 209 tiles (README "Shipped presets": float Set5, x2 35.31 -> 35.59 dB,
+# x3 31.56 -> 31.79, x4 29.62 -> 29.87).  1000 > the 209 tiles: all of them (the
+# default is 200).
+sampling=(--balance-classes --num-train 1000)
 scales=("$@")
 [ ${#scales[@]} -gt 0 ] || scales=(4 3 2)
 [ -d "$data/images" ] || "$builddir/tools/espcn-sample-data" "$data"
@@ -33,15 +38,12 @@ for s in "${scales[@]}"; do
   # (x4 float, sample data: 30 epochs of 192 px patches 30.3 dB, 120 epochs of
   # 96 px 31.95 dB; README "Shipped presets").
   lr_patch=${ESPCN_PRESET_LR_PATCH:-24}
-  # Every scale draws its epochs class by class, on every train tile: the 8 training
-  # wallpapers give 192 of the 209 tiles (README "Shipped presets": float Set5, x2
-  # 35.31 -> 35.59 dB, x3 31.56 -> 31.79, x4 29.62 -> 29.87).  1000 > the 209 tiles:
-  # all of them (the default is 200).  x4 trains its float model twice as long
-  # (image by image: Set5 29.44 dB after 2400 epochs, 29.62 after 4800).  x2
-  # fine-tunes four times as long: its models are the most precise, so the 7-bit
-  # hidden activations cost the most there (Set5 drop from float, 480 -> 960 epochs:
-  # LSQ 0.084 -> 0.051 dB, PACT 0.097 -> 0.075, AdaRound 0.099 -> 0.068).
-  epochs=2400 qat_epochs=240 float_lr=0.001 sampling=(--balance-classes --num-train 1000)
+  # x4 trains its float model twice as long (image by image: Set5 29.44 dB after
+  # 2400 epochs, 29.62 after 4800).  x2 fine-tunes four times as long: its models
+  # are the most precise, so the 7-bit hidden activations cost the most there (Set5
+  # drop from float, 480 -> 960 epochs: LSQ 0.084 -> 0.051 dB, PACT 0.097 -> 0.075,
+  # AdaRound 0.099 -> 0.068).
+  epochs=2400 qat_epochs=240 float_lr=0.001
   [ "$s" = 4 ] && epochs=4800
   [ "$s" = 2 ] && qat_epochs=960
   epochs=${ESPCN_PRESET_FLOAT_EPOCHS:-$epochs}
@@ -52,15 +54,15 @@ for s in "${scales[@]}"; do
   # the float run again.
   [ -f "$out/none.safetensors" ] && [ "$(grep -c '"epoch"' "$out/none.json" 2>/dev/null || echo 0)" -ge "$epochs" ] &&
     grep -q "\"zoom_min\" : $zoom_min" "$out/none.json" && grep -q "\"lr\" : $float_lr" "$out/none.json" &&
-    [ "$(grep -c '"balance_classes" : true' "$out/none.json")" = "$([ ${#sampling[@]} = 0 ] && echo 0 || echo 1)" ] ||
+    grep -q '"balance_classes" : true' "$out/none.json" ||
     "$train" --data "$data" --method none --scale "$s" --patch "$patch" --epochs "$epochs" --val-every 100 \
-      --lr "$float_lr" --seed 42 "${augment[@]}" ${sampling[@]+"${sampling[@]}"} --out "$out" --no-progress
+      --lr "$float_lr" --seed 42 "${augment[@]}" "${sampling[@]}" --out "$out" --no-progress
   threads=0
   [ "$jobs" -gt 1 ] && threads=1
   pids=()
   for m in "${methods[@]}"; do
     "$train" --data "$data" --method "$m" --scale "$s" --patch "$patch" --epochs "$qat_epochs" --warmup 0 \
-      --lr 2e-4 --val-every 20 --init "$out/none.safetensors" --seed 42 "${augment[@]}" ${sampling[@]+"${sampling[@]}"} \
+      --lr 2e-4 --val-every 20 --init "$out/none.safetensors" --seed 42 "${augment[@]}" "${sampling[@]}" \
       --threads "$threads" \
       --out "$out" --no-progress > "$out/$m.log" 2>&1 &
     pids+=($!)
