@@ -14,9 +14,10 @@ builddir=${ESPCN_BUILDDIR:-build}
 train="$builddir/tools/espcn-train"
 data=${ESPCN_PRESET_DATA:-sample-data}
 jobs=${ESPCN_PRESET_JOBS:-1}
-read -r -a methods <<< "${ESPCN_PRESET_METHODS:-lsq pact adaround apot dorefa ste}"
+all_methods=(lsq pact adaround apot dorefa ste)
+read -r -a methods <<< "${ESPCN_PRESET_METHODS:-${all_methods[*]}}"
 for m in "${methods[@]}"; do
-  case $m in lsq|pact|adaround|apot|dorefa|ste) ;; *) echo "ESPCN_PRESET_METHODS: unknown method '$m'" >&2; exit 2 ;; esac
+  case " ${all_methods[*]} " in *" $m "*) ;; *) echo "ESPCN_PRESET_METHODS: unknown method '$m'" >&2; exit 2 ;; esac
 done
 # Flips, rotations and zoom (windows up to 2x wider, shrunk): the sample data is a
 # few dozen photographs, most of them soft at full size.
