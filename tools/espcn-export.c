@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "engine/export.h"
+#include "export/export.h"
 #include "eval/loadmodel.h"
 #include "train/checkpoint.h"
 

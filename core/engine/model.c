@@ -4,7 +4,7 @@
 #include "engine/model.h"
 #include "engine/model-private.h"
 #include "engine/requant.h"
-#include "quant/quantizer.h"
+#include "grid/int8-grid.h"
 
 #include <gio/gio.h>
 #include <math.h>

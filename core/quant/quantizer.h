@@ -5,7 +5,7 @@
  * activation of one conv (per tensor, `channels` == 1).  The float trainer in
  * core/nn calls it; core/quant/<method>.c implements it; the INT8 exporter asks
  * it for the integer grid.  The integer grid itself is fixed in
- * docs/integer-grid.md and mirrored by the constants below: training simulates
+ * docs/integer-grid.md and mirrored by grid/int8-grid.h: training simulates
  * exactly what the integer engine computes.
  */
 #pragma once
@@ -14,13 +14,9 @@
 #include <gio/gio.h>
 #include <stddef.h>
 
-G_BEGIN_DECLS
+#include "grid/int8-grid.h"  /* the integer grid (docs/integer-grid.md) */
 
-/* The integer grid (docs/integer-grid.md). */
-#define ESPCN_PIXEL_MAX 255        /* conv3 output and the input image: u8 pixels, real = q / 255 */
-#define ESPCN_ACT_QMAX_FAST 127    /* hidden activations feeding int8 weights: u7, so vpmaddubsw cannot saturate */
-#define ESPCN_ACT_QMAX_WIDE 255    /* hidden activations feeding int16 weights (exact widening path) */
-#define ESPCN_WEIGHT_QMAX_INT8 127 /* int8 weights are symmetric: [-127, 127] */
+G_BEGIN_DECLS
 
 typedef enum {
   ESPCN_QUANT_WEIGHT,   /* a conv's weights, [out][in * kh * kw], per output channel */

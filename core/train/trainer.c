@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "engine/export.h"
+#include "export/export.h"
 #include "image/image.h"
 #include "metrics/metrics.h"
 #include "nn/model.h"

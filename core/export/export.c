@@ -1,6 +1,6 @@
 /* Float QAT model -> INT8 model: integer weights and grids from the quantizers,
  * biases and requantization multipliers computed here in double. */
-#include "engine/export.h"
+#include "export/export.h"
 #include "engine/engine-version.h"
 #include "engine/requant.h"
 

@@ -1,7 +1,7 @@
 /* INT8 export: faults are refused with the tensor named; an exported model loads
  * and the integer engine reproduces the float model's fake-quantized forward. */
 #include "engine/engine.h"
-#include "engine/export.h"
+#include "export/export.h"
 #include "engine/model.h"
 #include "nn/model.h"
 #include "quant/quantizer.h"
