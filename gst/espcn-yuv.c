@@ -4,6 +4,7 @@
 #include <math.h>
 
 #include "espcn-yuv-orc.h"
+#include "cpu/cpu.h"
 
 #define FRAC 16
 #define HALF (1 << (FRAC - 1))
@@ -158,19 +159,10 @@ espcn_rgb_to_yuv (const EspcnYuvCoeffs *c, const guint8 *rgb, gsize rgb_stride, 
 
 /* ---- RGBx intermediates, ORC where it applies ---- */
 
-static gboolean
-env_set (const char *name)
-{
-  const char *v = g_getenv (name);
-  return v != NULL && g_strcmp0 (v, "") != 0 && g_strcmp0 (v, "0") != 0;
-}
-
 gboolean
 espcn_yuv_orc_allowed (void)
 {
-  const char *isa = g_getenv ("ESPCN_ISA");
-  return !env_set ("ESPCN_NO_ORC") && !env_set ("ESPCN_FORCE_REFERENCE")
-      && !(isa != NULL && g_ascii_strcasecmp (isa, "c") == 0);
+  return (espcn_cpu_flags () & ESPCN_CPU_ORC) != 0;
 }
 
 static inline gboolean

@@ -46,9 +46,8 @@ void espcn_yuv_to_rgb (const EspcnYuvCoeffs *c, const EspcnYuvFrame *in, guint8 
 /* Packed RGB of the frame's size -> YUV frame. */
 void espcn_rgb_to_yuv (const EspcnYuvCoeffs *c, const guint8 *rgb, gsize rgb_stride, EspcnYuvFrame *out);
 
-/* FALSE when the environment asks for the plain C reference, as the engine's
- * runner reads it: ESPCN_NO_ORC or ESPCN_FORCE_REFERENCE set (not "" or "0"),
- * or ESPCN_ISA=c. */
+/* FALSE when the CPU policy masks ORC (cpu/cpu.h: ESPCN_CPU=none, -orc, or a
+ * list without orc), as for the engine's output stage. */
 gboolean espcn_yuv_orc_allowed (void);
 
 /* YUV frame -> RGBx (4 bytes per pixel, x = 0xff, rows rgbx_stride apart).

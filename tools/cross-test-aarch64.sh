@@ -1,14 +1,17 @@
 #!/bin/sh
-# Cross-builds the engine's kernel checker (tools/cross/checkasm: the kernels,
-# the weight packing, the C reference and a GLib test driver) for aarch64 and
-# runs it under qemu user emulation, so the NEON kernels are compared byte for
-# byte with the C reference on an x86 machine.
+# Cross-builds the runtime library (the INT8 model loader, the engine and its
+# NEON kernels) and its tests for aarch64 from this project's own meson.build
+# (tools/cross/aarch64-linux-gnu.ini, -Dtraining=disabled -Dgstreamer=disabled)
+# and runs them under qemu user emulation, so the NEON kernels and the runner
+# are compared byte for byte with the C reference on an x86 machine.
 #
-# Needs: gcc-aarch64-linux-gnu and qemu-user (Debian), meson, ninja, pkg-config,
-# and an arm64 GLib: either installed (multiarch libglib2.0-dev:arm64) or
-# fetched by this script with `apt-get download` into <build>/sysroot (needs
-# `dpkg --add-architecture arm64 && apt-get update` once; nothing is installed).
-# Exits 0 with "skipped: ..." when a tool is missing, non-zero on a mismatch.
+# Needs: gcc-aarch64-linux-gnu, libc6-dev-arm64-cross and qemu-user (Debian),
+# meson, ninja, pkg-config, and the arm64 builds of GLib, json-glib and ORC:
+# either installed (multiarch libglib2.0-dev:arm64 libjson-glib-dev:arm64
+# liborc-0.4-dev:arm64) or fetched by this script with `apt-get download` from
+# the machine's Debian sources into <build>/sysroot, with a private apt state
+# in <build>/apt (nothing is installed, the machine's dpkg setup is untouched).
+# Exits 0 with "skipped: ..." when a tool is missing, non-zero on a failure.
 #
 # Usage: tools/cross-test-aarch64.sh [build-dir]   (default: build-aarch64)
 set -eu
@@ -38,31 +41,45 @@ aarch64-linux-gnu-gcc "$build/probe.c" -o "$build/probe" >/dev/null 2>&1 ||
 qemu-aarch64 -L /usr/aarch64-linux-gnu "$build/probe" ||
   skip "no aarch64 cross compiler/qemu (qemu-aarch64 cannot run an aarch64 program)"
 
-# The arm64 GLib: multiarch install, else a sysroot of extracted packages.
+# The runtime's arm64 libraries and what their pkg-config files and shared
+# libraries need (GLib's, GIO's, json-glib's, ORC's).
+debs="libglib2.0-0 libglib2.0-dev libpcre2-8-0 libpcre2-16-0 libpcre2-32-0 libpcre2-posix3 libpcre2-dev
+  libffi8 libffi-dev zlib1g zlib1g-dev libmount1 libmount-dev libblkid1 libblkid-dev libselinux1 libselinux1-dev
+  libsepol2 libsepol-dev libjson-glib-1.0-0 libjson-glib-dev liborc-0.4-0 liborc-0.4-dev"
 libdir=lib/aarch64-linux-gnu
-if [ -f /usr/$libdir/pkgconfig/glib-2.0.pc ]; then
+if [ -f /usr/$libdir/pkgconfig/glib-2.0.pc ] && [ -f /usr/$libdir/pkgconfig/json-glib-1.0.pc ] &&
+   [ -f /usr/$libdir/pkgconfig/orc-0.4.pc ]; then
   sysroot=/
   pcdirs="'/usr/$libdir/pkgconfig', '/usr/share/pkgconfig'"
 else
   sysroot=$build/sysroot
-  if [ ! -f "$sysroot/usr/$libdir/pkgconfig/glib-2.0.pc" ]; then
-    debs=$build/debs
-    rm -rf "$debs" "$sysroot"
-    mkdir -p "$debs"
-    if ! (cd "$debs" && apt-get download libglib2.0-0:arm64 libglib2.0-dev:arm64 \
-          libpcre2-8-0:arm64 libpcre2-dev:arm64) >"$build/apt-download.log" 2>&1; then
-      skip "no arm64 GLib (not installed, and apt-get download failed: see $build/apt-download.log;" \
-        "dpkg --add-architecture arm64 && apt-get update enables it)"
+  if [ ! -f "$sysroot/.complete" ]; then
+    command -v apt-get >/dev/null 2>&1 && command -v dpkg-deb >/dev/null 2>&1 ||
+      skip "no arm64 GLib/json-glib/ORC installed and no apt-get/dpkg-deb to fetch them"
+    apt=$build/apt
+    rm -rf "$apt" "$sysroot"
+    mkdir -p "$apt/lists/partial" "$apt/cache/archives/partial" "$apt/debs"
+    # A private apt state for arm64: the machine's sources, none of its state.
+    set -- -o APT::Architecture=arm64 -o APT::Architectures::=arm64 -o Dir::State::Lists="$apt/lists" \
+      -o Dir::Cache="$apt/cache" -o Dir::State::status=/dev/null -o Debug::NoLocking=1
+    # shellcheck disable=SC2086
+    if ! { apt-get -q "$@" update && (cd "$apt/debs" && apt-get -q "$@" download $debs); } \
+        >"$build/apt-download.log" 2>&1; then
+      cat "$build/apt-download.log" >&2
+      echo "could not fetch the arm64 packages (see above)" >&2
+      exit 1
     fi
-    for deb in "$debs"/*.deb; do
+    for deb in "$apt/debs"/*.deb; do
       dpkg-deb -x "$deb" "$sysroot"
     done
+    touch "$sysroot/.complete"
   fi
   pcdirs="'$sysroot/usr/$libdir/pkgconfig', '$sysroot/usr/share/pkgconfig'"
 fi
 
-# Machine file for this GLib, layered over the committed cross file.
-cat >"$build/glib-arm64.ini" <<EOF
+# Machine file for these libraries, layered over the committed cross file.
+# pkg-config's sysroot prefixes the paths of the .pc files found in the sysroot.
+cat >"$build/arm64-libs.ini" <<EOT
 [binaries]
 exe_wrapper = ['qemu-aarch64', '-L', '/usr/aarch64-linux-gnu', '-E', 'LD_LIBRARY_PATH=$sysroot/usr/$libdir:$sysroot/$libdir']
 
@@ -72,12 +89,16 @@ pkg_config_libdir = [$pcdirs]
 
 [built-in options]
 c_link_args = ['-Wl,-rpath-link,$sysroot/usr/$libdir', '-Wl,-rpath-link,$sysroot/$libdir']
-EOF
+EOT
 
-if [ ! -f "$build/checker/build.ninja" ]; then
-  meson setup "$build/checker" "$root/tools/cross/checkasm" \
-    --cross-file "$root/tools/cross/aarch64-linux-gnu.ini" --cross-file "$build/glib-arm64.ini" >"$build/setup.log" 2>&1 ||
+if [ ! -f "$build/runtime/build.ninja" ]; then
+  meson setup "$build/runtime" "$root" \
+    --cross-file "$root/tools/cross/aarch64-linux-gnu.ini" --cross-file "$build/arm64-libs.ini" \
+    -Dtraining=disabled -Dgstreamer=disabled >"$build/setup.log" 2>&1 ||
     { cat "$build/setup.log"; echo "cross configure failed" >&2; exit 1; }
 fi
-ninja -C "$build/checker"
-meson test -C "$build/checker" --verbose --print-errorlogs
+meson compile -C "$build/runtime"
+# qemu runs the programs several times slower than the CPU would.  Suite
+# common (the test helpers' own test) is left out: g_test_trap_subprocess()
+# starts the aarch64 binary directly, which needs binfmt_misc, not just qemu.
+meson test -C "$build/runtime" --print-errorlogs --num-processes 2 --timeout-multiplier 10 --no-suite common

@@ -8,6 +8,7 @@
  * Each figure is the median over --runs runs.  The peak is one core's rate of
  * independent vpmaddubsw chains in registers (32 multiply-adds each), times the
  * threads used; GMAC/s counts the model's multiply-adds per frame. */
+#include "cpu/cpu.h"
 #include "engine/engine.h"
 #include "engine/requant.h"
 #include "util/rng.h"
@@ -52,8 +53,7 @@ maddubs_peak_gmacs (void)
 static double
 measure_peak (void)
 {
-  __builtin_cpu_init ();
-  if (!__builtin_cpu_supports ("avx2"))
+  if (!(espcn_cpu_detected_flags () & ESPCN_CPU_AVX2))
     return 0.0;
   double best = 0.0;
   for (int i = 0; i < 3; i++)

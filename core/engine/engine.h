@@ -66,24 +66,25 @@ gboolean espcn_runner_process (EspcnRunner *r, const guint8 *in, gsize in_stride
 int espcn_runner_get_n_threads (const EspcnRunner *r);
 
 /* Kernel selection.  ESPCN_ISA_AUTO takes the best instruction set the CPU
- * supports (x86-64: AVX2, else SSE4.1, else plain C; AArch64: NEON), unless
- * the environment says otherwise: ESPCN_FORCE_REFERENCE=1 forces the plain C
- * kernels and the plain C output stage, ESPCN_ISA=c|sse41|avx2|neon picks one
- * (an unknown name or an unsupported set makes runner creation fail), and
- * ESPCN_NO_ORC=1 keeps the SIMD kernels but writes output pixels with C
- * instead of ORC.  Every choice computes the same bytes; only the speed differs. */
+ * policy allows (cpu/cpu.h: what the CPU has, masked by the environment
+ * variable ESPCN_CPU): x86-64: AVX2, else SSE4.1, else plain C; AArch64: NEON.
+ * The output stage uses ORC at x4 with SIMD kernels unless ESPCN_CPU masks
+ * "orc".  ESPCN_CPU=none runs the plain C reference throughout; a malformed
+ * ESPCN_CPU makes runner creation fail.  Every choice computes the same bytes;
+ * only the speed differs. */
 typedef enum {
   ESPCN_ISA_AUTO = 0,
   ESPCN_ISA_C = 1,
   ESPCN_ISA_AVX2 = 2,
   ESPCN_ISA_SSE41 = 3,
-  ESPCN_ISA_NEON = 4,   /* AArch64 only; ESPCN_ISA=neon */
+  ESPCN_ISA_NEON = 4,   /* AArch64 only */
 } EspcnIsa;
 
-/* espcn_runner_new() with an explicit instruction set (ESPCN_ISA_AUTO reads the
- * environment as above); fails if the build or CPU cannot run it. */
+/* espcn_runner_new() with an explicit instruction set (ESPCN_ISA_AUTO follows
+ * the CPU policy as above; an explicit one ignores ESPCN_CPU's mask, for
+ * checkers); fails if the build or CPU cannot run it. */
 EspcnRunner *espcn_runner_new_full (EspcnInt8Model *m, int n_threads, EspcnIsa isa, GError **error);
-/* The kernels in use: "c", "sse41" or "avx2". */
+/* The kernels in use: "c", "sse41", "avx2" or "neon". */
 const char *espcn_runner_get_isa_name (const EspcnRunner *r);
 void espcn_runner_free (EspcnRunner *r);
 

@@ -75,8 +75,13 @@ void espcn_conv_pack (EspcnConvPacked *p, const EspcnInt8Layer *l, int in_cs, co
                       gboolean force_wide);
 void espcn_conv_packed_clear (EspcnConvPacked *p);
 
-/* TRUE if this build and this CPU can run the ISA. */
+/* TRUE if this build and this CPU can run the ISA (whatever ESPCN_CPU says). */
 gboolean espcn_kernels_isa_supported (EspcnKernelIsa isa);
+/* The fastest ISA this build and CPU run that the CPU policy allows
+ * (cpu/cpu.h: ESPCN_CPU). */
+EspcnKernelIsa espcn_kernels_isa_best (void);
+/* The same for a given set of allowed EspcnCpuFlags. */
+EspcnKernelIsa espcn_kernels_isa_best_for (guint allowed);
 /* Fills k with the reference kernels, then with those of `isa` (which must be
  * supported). */
 void espcn_kernels_init (EspcnKernels *k, EspcnKernelIsa isa);

@@ -1,6 +1,7 @@
 /* Weight packing, the `_c` reference kernels and the kernel table. */
 #include "engine/kernels.h"
 #include "engine/requant.h"
+#include "cpu/cpu.h"
 
 #include <string.h>
 
@@ -113,35 +114,65 @@ espcn_conv_row_wide_c (const EspcnConvPacked *p, const guint8 *const *rows, int 
     }
 }
 
-gboolean
-espcn_kernels_isa_supported (EspcnKernelIsa isa)
+/* The CPU feature each instruction set needs (cpu/cpu.h). */
+static guint
+isa_cpu_flag (EspcnKernelIsa isa)
+{
+  switch (isa) {
+    case ESPCN_KERNELS_SSE41:
+      return ESPCN_CPU_SSE41;
+    case ESPCN_KERNELS_AVX2:
+      return ESPCN_CPU_AVX2;
+    case ESPCN_KERNELS_NEON:
+      return ESPCN_CPU_NEON;
+    default:
+      return 0;
+  }
+}
+
+static gboolean
+isa_built (EspcnKernelIsa isa)
 {
   switch (isa) {
     case ESPCN_KERNELS_C:
       return TRUE;
+#ifdef ESPCN_HAVE_SSE41
     case ESPCN_KERNELS_SSE41:
-#if defined(ESPCN_HAVE_SSE41) && (defined(__x86_64__) || defined(__i386__))
-      __builtin_cpu_init ();
-      return __builtin_cpu_supports ("sse4.1") != 0;
-#else
-      return FALSE;
-#endif
-    case ESPCN_KERNELS_AVX2:
-#if defined(ESPCN_HAVE_AVX2) && (defined(__x86_64__) || defined(__i386__))
-      __builtin_cpu_init ();
-      return __builtin_cpu_supports ("avx2") != 0;
-#else
-      return FALSE;
-#endif
-    case ESPCN_KERNELS_NEON:
-#if defined(ESPCN_HAVE_NEON) && defined(__aarch64__)
       return TRUE;
-#else
-      return FALSE;
+#endif
+#ifdef ESPCN_HAVE_AVX2
+    case ESPCN_KERNELS_AVX2:
+      return TRUE;
+#endif
+#ifdef ESPCN_HAVE_NEON
+    case ESPCN_KERNELS_NEON:
+      return TRUE;
 #endif
     default:
       return FALSE;
   }
+}
+
+gboolean
+espcn_kernels_isa_supported (EspcnKernelIsa isa)
+{
+  return isa_built (isa) && (espcn_cpu_detected_flags () & isa_cpu_flag (isa)) == isa_cpu_flag (isa);
+}
+
+EspcnKernelIsa
+espcn_kernels_isa_best_for (guint allowed)
+{
+  /* The table lists instruction sets from the slowest up. */
+  for (EspcnKernelIsa isa = ESPCN_KERNELS_N - 1; isa > ESPCN_KERNELS_C; isa--)
+    if (espcn_kernels_isa_supported (isa) && (allowed & isa_cpu_flag (isa)) == isa_cpu_flag (isa))
+      return isa;
+  return ESPCN_KERNELS_C;
+}
+
+EspcnKernelIsa
+espcn_kernels_isa_best (void)
+{
+  return espcn_kernels_isa_best_for (espcn_cpu_flags ());
 }
 
 void

@@ -10,6 +10,7 @@
  * and the bytes do not depend on the number of threads.  Buffers belong to the
  * runner and only grow; the worker threads live as long as the runner. */
 #include "engine/engine.h"
+#include "cpu/cpu.h"
 #include "engine/kernels.h"
 #include "engine/espcn-orc.h"
 #include "engine/frame-pack.h"
@@ -244,34 +245,6 @@ ensure_capacity (EspcnRunner *r, int width, GError **error)
   return TRUE;
 }
 
-/* ESPCN_FORCE_REFERENCE=1 or ESPCN_ISA=c|sse41|avx2 override the automatic choice. */
-static gboolean
-isa_from_env (EspcnIsa *isa, GError **error)
-{
-  const char *force = g_getenv ("ESPCN_FORCE_REFERENCE");
-  if (force != NULL && g_strcmp0 (force, "") != 0 && g_strcmp0 (force, "0") != 0) {
-    *isa = ESPCN_ISA_C;
-    return TRUE;
-  }
-  const char *name = g_getenv ("ESPCN_ISA");
-  if (name == NULL || *name == '\0')
-    return TRUE;
-  if (g_ascii_strcasecmp (name, "c") == 0)
-    *isa = ESPCN_ISA_C;
-  else if (g_ascii_strcasecmp (name, "sse41") == 0)
-    *isa = ESPCN_ISA_SSE41;
-  else if (g_ascii_strcasecmp (name, "avx2") == 0)
-    *isa = ESPCN_ISA_AVX2;
-  else if (g_ascii_strcasecmp (name, "neon") == 0)
-    *isa = ESPCN_ISA_NEON;
-  else {
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-        "ESPCN_ISA=%s is not one of c, sse41, avx2, neon", name);
-    return FALSE;
-  }
-  return TRUE;
-}
-
 EspcnRunner *
 espcn_runner_new (EspcnInt8Model *m, int n_threads, GError **error)
 {
@@ -287,15 +260,13 @@ espcn_runner_new_full (EspcnInt8Model *m, int n_threads, EspcnIsa isa, GError **
         "n_threads %d is outside [1, %d]", n_threads, MAX_THREADS);
     return NULL;
   }
-  if (isa == ESPCN_ISA_AUTO && !isa_from_env (&isa, error))
+  /* A malformed ESPCN_CPU masks every feature; say so rather than run slowly. */
+  if (!espcn_cpu_check_env (error))
     return NULL;
   EspcnKernelIsa kisa;
   switch (isa) {
     case ESPCN_ISA_AUTO:
-      /* The kernel table lists instruction sets from the slowest up. */
-      kisa = ESPCN_KERNELS_N - 1;
-      while (kisa > ESPCN_KERNELS_C && !espcn_kernels_isa_supported (kisa))
-        kisa--;
+      kisa = espcn_kernels_isa_best ();
       break;
     case ESPCN_ISA_C:
       kisa = ESPCN_KERNELS_C;
@@ -330,21 +301,19 @@ espcn_runner_new_full (EspcnInt8Model *m, int n_threads, EspcnIsa isa, GError **
   espcn_kernels_init (&r->kern, kisa);
 
   /* conv3's channels reordered for the output stage (frame-pack.h): for the
-   * C one always, for the ORC one too unless the plain C path is forced.  The
-   * plain C kernels are the reference, so with them (ESPCN_FORCE_REFERENCE=1,
-   * ESPCN_ISA=c) no ORC code runs on the output side either; ESPCN_NO_ORC=1
-   * keeps the SIMD kernels but drops ORC there. */
+   * C one always, for the ORC one too unless the CPU policy (cpu/cpu.h) masks
+   * ORC.  The plain C kernels are the reference, so with them (ESPCN_ISA_C, or
+   * ESPCN_CPU masking every kernel ISA) no ORC code runs on the output side
+   * either. */
   int s = r->s;
   g_autofree int *perm = g_new (int, 3 * s * s);
   g_autofree int *perm_orc = g_new (int, 3 * s * s);
   espcn_shuffle_order_c (s, perm);
   espcn_shuffle_order_orc (s, perm_orc);
-  const char *no_orc = g_getenv ("ESPCN_NO_ORC");
   /* ORC only at x4: its output stage measured faster than C there and slower at
    * x2 and x3 (0.83 -> 0.62 ms, 0.50 -> 0.57 ms and 0.23 -> 0.33 ms per 320x180
    * frame, one thread), where the C path's rows are short memcpy-like loops. */
-  r->orc_output = kisa != ESPCN_KERNELS_C && s == 4
-      && (no_orc == NULL || g_strcmp0 (no_orc, "") == 0 || g_strcmp0 (no_orc, "0") == 0);
+  r->orc_output = kisa != ESPCN_KERNELS_C && s == 4 && (espcn_cpu_flags () & ESPCN_CPU_ORC) != 0;
   espcn_conv_pack (&r->pk[0], espcn_int8_model_get_layer (m, 0), IN_CS, NULL, FALSE);
   espcn_conv_pack (&r->pk[1], espcn_int8_model_get_layer (m, 1), r->pk[0].out_cs, NULL, FALSE);
   espcn_conv_pack (&r->pk[2], espcn_int8_model_get_layer (m, 2), r->pk[1].out_cs, perm, FALSE);

@@ -5,18 +5,23 @@
  * the Winograd products.  The AVX2+FMA kernel is chosen at run time, the plain C
  * reference otherwise; both give identical floats (see gemm.c).
  *
- * SIMD switch: core/nn (gemm.c, winograd.c) uses its AVX2+FMA code when the CPU has
- * both and the plain C references otherwise.  ESPCN_NN_NO_SIMD=1 (any value but
- * empty or "0") in the environment at the first call forces the C paths for the
- * whole process; espcn_nn_simd_set_enabled() overrides that at any time (tests).
+ * SIMD switch: core/nn (gemm.c, winograd.c) uses its AVX2+FMA code (gemm-avx2.c,
+ * winograd-avx2.c, built on x86 only) when the CPU policy allows both (cpu/cpu.h:
+ * the CPU has them and ESPCN_CPU does not mask them) and the plain C references
+ * otherwise; espcn_nn_simd_set_enabled() overrides that at any time (tests).
  * Since every SIMD path computes the same floats as its C reference, the switch
  * changes speed, never results. */
 #pragma once
 
 #include <glib.h>
 
+/* The AVX2 sources are built on x86 only (core/nn/meson.build). */
+#if defined(__x86_64__) || defined(__i386__)
+#define ESPCN_NN_HAVE_AVX2 1
+#endif
+
 void espcn_gemm_small_nn (int m, int n, int k, const float *a, int lda, const float *b, int ldb, float *c, int ldc);
-/* The two implementations behind it; _avx2 needs a CPU with AVX2 and FMA. */
+/* The two implementations behind it; _avx2 (x86 builds only) needs a CPU with AVX2 and FMA. */
 void espcn_gemm_small_nn_c (int m, int n, int k, const float *a, int lda, const float *b, int ldb, float *c, int ldc);
 void espcn_gemm_small_nn_avx2 (int m, int n, int k, const float *a, int lda, const float *b, int ldb, float *c,
                                int ldc);

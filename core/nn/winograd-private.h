@@ -36,7 +36,7 @@ void espcn_wino_weights_adjoint (const float *du, int cout, int cin, float *dw);
 /* The two implementations behind each data transform: the plain C reference and
  * AVX2 + FMA (winograd-avx2.c, needs a CPU with both).  They give identical floats;
  * the functions above pick one through the core/nn SIMD switch (gemm-private.h:
- * espcn_nn_simd_set_enabled(), ESPCN_NN_NO_SIMD=1). */
+ * espcn_nn_simd_set_enabled(), the CPU policy's ESPCN_CPU). */
 void espcn_wino_input_c (const float *x, int c, int h, int w, float *v);
 void espcn_wino_output_c (const float *m, int c, int h, int w, const float *bias, float *y);
 void espcn_wino_output_adjoint_c (const float *dy, int c, int h, int w, float *dm);

@@ -269,26 +269,35 @@ espcn_wino_output_adjoint_c (const float *dy, int c, int h, int w, float *dm)
 void
 espcn_wino_input (const float *x, int c, int h, int w, float *v)
 {
-  if (espcn_nn_simd_enabled ())
+#ifdef ESPCN_NN_HAVE_AVX2
+  if (espcn_nn_simd_enabled ()) {
     espcn_wino_input_avx2 (x, c, h, w, v);
-  else
-    espcn_wino_input_c (x, c, h, w, v);
+    return;
+  }
+#endif
+  espcn_wino_input_c (x, c, h, w, v);
 }
 
 void
 espcn_wino_output (const float *m, int c, int h, int w, const float *bias, float *y)
 {
-  if (espcn_nn_simd_enabled ())
+#ifdef ESPCN_NN_HAVE_AVX2
+  if (espcn_nn_simd_enabled ()) {
     espcn_wino_output_avx2 (m, c, h, w, bias, y);
-  else
-    espcn_wino_output_c (m, c, h, w, bias, y);
+    return;
+  }
+#endif
+  espcn_wino_output_c (m, c, h, w, bias, y);
 }
 
 void
 espcn_wino_output_adjoint (const float *dy, int c, int h, int w, float *dm)
 {
-  if (espcn_nn_simd_enabled ())
+#ifdef ESPCN_NN_HAVE_AVX2
+  if (espcn_nn_simd_enabled ()) {
     espcn_wino_output_adjoint_avx2 (dy, c, h, w, dm);
-  else
-    espcn_wino_output_adjoint_c (dy, c, h, w, dm);
+    return;
+  }
+#endif
+  espcn_wino_output_adjoint_c (dy, c, h, w, dm);
 }

@@ -7,9 +7,31 @@
 #include "test-models.h"
 #include "engine/kernels.h"
 #include "engine/requant.h"
+#include "cpu/cpu.h"
 
 #include <gio/gio.h>
 #include <string.h>
+
+/* The checker is only worth running where it checks something: every SIMD
+ * variant built in and run by this CPU is named, and on AArch64 (the cross
+ * build under qemu, tools/cross-test-aarch64.sh) NEON must be one of them. */
+static void
+test_simd_variants_checked_here (void)
+{
+  int n = 0;
+  for (int isa = ESPCN_KERNELS_C + 1; isa < ESPCN_KERNELS_N; isa++)
+    if (espcn_kernels_isa_supported (isa)) {
+      EspcnKernels k;
+      espcn_kernels_init (&k, isa);
+      g_test_message ("checking variant \"%s\"", k.name);
+      n++;
+    }
+#ifdef ESPCN_HAVE_NEON
+  g_assert_true (espcn_kernels_isa_supported (ESPCN_KERNELS_NEON));
+#endif
+  if (n == 0)
+    g_test_skip ("no SIMD variant built in that this CPU runs");
+}
 
 /* The shared kernel cases (checkasm-cases.h), every SIMD variant here. */
 static void
@@ -211,68 +233,128 @@ test_runner_matches_reference_at_extremes (void)
       }
 }
 
+/* The selection rule itself, in this process: the fastest supported set the
+ * allowed features cover, plain C when none is. */
 static void
-test_isa_selection_by_environment (void)
+test_best_isa_for_allowed_features (void)
+{
+  const struct { EspcnKernelIsa kisa; guint flag; } sets[] = {
+    { ESPCN_KERNELS_SSE41, ESPCN_CPU_SSE41 }, { ESPCN_KERNELS_AVX2, ESPCN_CPU_AVX2 },
+    { ESPCN_KERNELS_NEON, ESPCN_CPU_NEON } };
+  g_assert_cmpint (espcn_kernels_isa_best_for (0), ==, ESPCN_KERNELS_C);
+  g_assert_cmpint (espcn_kernels_isa_best_for (ESPCN_CPU_ORC), ==, ESPCN_KERNELS_C);
+  EspcnKernelIsa best = ESPCN_KERNELS_C;
+  guint all = 0;
+  for (gsize i = 0; i < G_N_ELEMENTS (sets); i++) {
+    all |= sets[i].flag;
+    g_assert_cmpint (espcn_kernels_isa_best_for (sets[i].flag), ==,
+        espcn_kernels_isa_supported (sets[i].kisa) ? sets[i].kisa : ESPCN_KERNELS_C);
+    if (espcn_kernels_isa_supported (sets[i].kisa))
+      best = sets[i].kisa;
+  }
+  g_assert_cmpint (espcn_kernels_isa_best_for (all), ==, best);
+  g_assert_cmpint (espcn_kernels_isa_best_for (espcn_cpu_detected_flags ()), ==, best);
+}
+
+/* Child of test_isa_selection_follows_cpu_policy: the instruction set an
+ * automatic runner picks under this process's ESPCN_CPU, or the error code. */
+static int
+report_isa (void)
 {
   g_autoptr (TestLayers) t = test_layers_hand ();
   g_autoptr (EspcnInt8Model) m = test_layers_build (t);
   g_autoptr (GError) error = NULL;
+  g_autoptr (EspcnRunner) r = espcn_runner_new (m, 1, &error);
+  if (r == NULL)
+    g_print ("error %d\n", error->code);
+  else
+    g_print ("%s\n", espcn_runner_get_isa_name (r));
+  return 0;
+}
 
-  g_setenv ("ESPCN_ISA", "c", TRUE);
-  EspcnRunner *r = espcn_runner_new (m, 1, &error);
+static const char *self_exe;
+
+static char *
+isa_under (const char *cpu)
+{
+  g_auto (GStrv) env = g_get_environ ();
+  env = cpu ? g_environ_setenv (env, "ESPCN_CPU", cpu, TRUE) : g_environ_unsetenv (env, "ESPCN_CPU");
+  /* In a cross build meson runs tests through an emulator (qemu-aarch64) and
+   * names it in MESON_EXE_WRAPPER; the child needs it too. */
+  g_autoptr (GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+  const char *wrapper = g_getenv ("MESON_EXE_WRAPPER");
+  g_auto (GStrv) wrap = NULL;
+  if (wrapper != NULL && *wrapper != '\0') {
+    g_assert_true (g_shell_parse_argv (wrapper, NULL, &wrap, NULL));
+    for (int i = 0; wrap[i] != NULL; i++)
+      g_ptr_array_add (argv, g_strdup (wrap[i]));
+  }
+  g_ptr_array_add (argv, g_strdup (self_exe));
+  g_ptr_array_add (argv, g_strdup ("--report-isa"));
+  g_ptr_array_add (argv, NULL);
+  char *out = NULL;
+  g_autoptr (GError) error = NULL;
+  int status = 0;
+  g_spawn_sync (NULL, (char **) argv->pdata, env, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, NULL, &status, &error);
   g_assert_no_error (error);
-  g_assert_cmpstr (espcn_runner_get_isa_name (r), ==, "c");
-  espcn_runner_free (r);
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  g_test_message ("ESPCN_CPU=%s: %s", cpu ? cpu : "(unset)", g_strchomp (out));
+  return out;
+}
 
-  /* Each SIMD set by name where the CPU has it, a clear error where not. */
+/* ESPCN_CPU (cpu/cpu.h) masks the instruction sets an automatic runner may
+ * pick: each one alone where the CPU has it (plain C where not), none, all but
+ * one, and a clear error for a malformed value.  The policy is read once per
+ * process, so each case runs this binary again. */
+static void
+test_isa_selection_follows_cpu_policy (void)
+{
   const struct { const char *name; EspcnKernelIsa kisa; } named[] = {
     { "sse41", ESPCN_KERNELS_SSE41 }, { "avx2", ESPCN_KERNELS_AVX2 }, { "neon", ESPCN_KERNELS_NEON } };
-  for (gsize i = 0; i < G_N_ELEMENTS (named); i++) {
-    g_setenv ("ESPCN_ISA", named[i].name, TRUE);
-    r = espcn_runner_new (m, 1, &error);
-    if (espcn_kernels_isa_supported (named[i].kisa)) {
-      g_assert_no_error (error);
-      g_assert_cmpstr (espcn_runner_get_isa_name (r), ==, named[i].name);
-      espcn_runner_free (r);
-    } else {
-      g_assert_null (r);
-      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED);
-      g_clear_error (&error);
-    }
-  }
-
-  g_setenv ("ESPCN_ISA", "mmx", TRUE);
-  g_assert_null (espcn_runner_new (m, 1, &error));
-  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
-  g_clear_error (&error);
-  g_unsetenv ("ESPCN_ISA");
-
-  g_setenv ("ESPCN_FORCE_REFERENCE", "1", TRUE);
-  r = espcn_runner_new (m, 1, &error);
-  g_assert_no_error (error);
-  g_assert_cmpstr (espcn_runner_get_isa_name (r), ==, "c");
-  espcn_runner_free (r);
-  g_unsetenv ("ESPCN_FORCE_REFERENCE");
-
-  r = espcn_runner_new (m, 1, &error);
-  g_assert_no_error (error);
-  /* Automatic: the fastest set the CPU supports (the last supported one named above). */
-  const char *best = "c";
+  const char *best = "c", *second = "c";
   for (gsize i = 0; i < G_N_ELEMENTS (named); i++)
-    if (espcn_kernels_isa_supported (named[i].kisa))
+    if (espcn_kernels_isa_supported (named[i].kisa)) {
+      second = best;
       best = named[i].name;
-  g_assert_cmpstr (espcn_runner_get_isa_name (r), ==, best);
-  espcn_runner_free (r);
+    }
+  char *got;
+  g_assert_cmpstr ((got = isa_under (NULL)), ==, best);
+  g_free (got);
+  g_assert_cmpstr ((got = isa_under ("")), ==, best);
+  g_free (got);
+  g_assert_cmpstr ((got = isa_under ("none")), ==, "c");
+  g_free (got);
+  g_assert_cmpstr ((got = isa_under ("orc")), ==, "c");
+  g_free (got);
+  for (gsize i = 0; i < G_N_ELEMENTS (named); i++) {
+    g_assert_cmpstr ((got = isa_under (named[i].name)), ==,
+        espcn_kernels_isa_supported (named[i].kisa) ? named[i].name : "c");
+    g_free (got);
+  }
+  /* All but the best: the next one down. */
+  if (g_strcmp0 (best, "c") != 0) {
+    g_autofree char *minus = g_strconcat ("-", best, NULL);
+    g_assert_cmpstr ((got = isa_under (minus)), ==, second);
+    g_free (got);
+  }
+  g_autofree char *bad = g_strdup_printf ("error %d", G_IO_ERROR_INVALID_ARGUMENT);
+  g_assert_cmpstr ((got = isa_under ("mmx")), ==, bad);
+  g_free (got);
+  g_assert_cmpstr ((got = isa_under ("avx2,-orc")), ==, bad);
+  g_free (got);
 }
 
 int
 main (int argc, char **argv)
 {
+  if (argc == 2 && strcmp (argv[1], "--report-isa") == 0)
+    return report_isa ();
+  g_autofree char *exe = g_file_read_link ("/proc/self/exe", NULL);
+  self_exe = exe ? exe : argv[0];
   g_test_init (&argc, &argv, NULL);
-  g_unsetenv ("ESPCN_ISA");
-  g_unsetenv ("ESPCN_FORCE_REFERENCE");
-  /* First, before any runner has started threads (setenv is not thread-safe). */
-  g_test_add_func ("/engine/checkasm/isa-selection-by-environment", test_isa_selection_by_environment);
+  g_test_add_func ("/engine/checkasm/simd-variants-checked-here", test_simd_variants_checked_here);
+  g_test_add_func ("/engine/checkasm/best-isa-for-allowed-features", test_best_isa_for_allowed_features);
+  g_test_add_func ("/engine/checkasm/isa-selection-follows-cpu-policy", test_isa_selection_follows_cpu_policy);
   g_test_add_func ("/engine/checkasm/kernels-match-c-on-random-layers", test_kernels_match_c_on_random_layers);
   g_test_add_func ("/engine/checkasm/kernels-match-c-at-every-width", test_kernels_match_c_at_every_width);
   g_test_add_func ("/engine/checkasm/kernels-match-c-at-extremes", test_kernels_match_c_at_extremes);

@@ -287,10 +287,11 @@ test_switch_routes_calls (void)
   espcn_nn_simd_set_enabled (had);
 }
 
-/* ESPCN_NN_NO_SIMD=1 at the first call selects the C paths; "0", empty or unset leave
- * SIMD on.  Each case runs this binary again (see main) with that environment, so the
- * switch is still undecided there; no setenv() in this process, which OpenBLAS has
- * already made multi-threaded. */
+/* The CPU policy (cpu/cpu.h) decides at the first call: ESPCN_CPU masking avx2 or
+ * fma selects the C paths; empty, unset or a mask keeping both leave SIMD on; a
+ * malformed value masks everything.  Each case runs this binary again (see main) with
+ * that environment, so the switch is still undecided there; no setenv() in this
+ * process, which OpenBLAS has already made multi-threaded. */
 static const char *self_exe;
 
 static void
@@ -299,11 +300,12 @@ test_env_var_decides_first_use (void)
   static const struct {
     const char *value; /* NULL: unset */
     gboolean simd;
-  } cases[] = { { "1", FALSE }, { "yes", FALSE }, { "0", TRUE }, { "", TRUE }, { NULL, TRUE } };
+  } cases[] = { { "none", FALSE }, { "-avx2", FALSE }, { "-fma", FALSE }, { "avx2", FALSE }, { "avx2,fma", TRUE },
+                 { "-orc", TRUE }, { "", TRUE }, { NULL, TRUE }, { "avx9", FALSE } };
   for (size_t i = 0; i < G_N_ELEMENTS (cases); i++) {
     g_auto (GStrv) env = g_get_environ ();
-    env = cases[i].value ? g_environ_setenv (env, "ESPCN_NN_NO_SIMD", cases[i].value, TRUE)
-                         : g_environ_unsetenv (env, "ESPCN_NN_NO_SIMD");
+    env = cases[i].value ? g_environ_setenv (env, "ESPCN_CPU", cases[i].value, TRUE)
+                         : g_environ_unsetenv (env, "ESPCN_CPU");
     const char *argv[] = { self_exe, "--report-simd-switch", NULL };
     g_autofree char *out = NULL;
     g_autoptr (GError) error = NULL;
@@ -313,7 +315,7 @@ test_env_var_decides_first_use (void)
     g_assert_true (g_spawn_check_wait_status (status, NULL));
     g_strchomp (out);
     const char *want = cases[i].simd && espcn_nn_cpu_has_avx2_fma () ? "simd" : "c";
-    g_test_message ("ESPCN_NN_NO_SIMD=%s%s%s: %s", cases[i].value ? "\"" : "(unset)",
+    g_test_message ("ESPCN_CPU=%s%s%s: %s", cases[i].value ? "\"" : "(unset)",
                     cases[i].value ? cases[i].value : "", cases[i].value ? "\"" : "", out);
     g_assert_cmpstr (out, ==, want);
   }

@@ -15,7 +15,7 @@ for round in 1 2 3; do
 done
 echo "ref: $("$B" --model presets/lsq.bin --size 320x180 --threads 2 --frames 30 --runs 5 --ref-frames 1 --ref-runs 3 --json)"
 for isa in sse41 avx2; do
-  echo "isa $isa: $(ESPCN_ISA=$isa "$B" --model presets/lsq.bin --size 320x180 --threads 2 --frames 30 --runs 5 --ref-frames 0 --json)"
+  echo "isa $isa: $(ESPCN_CPU=$isa,orc "$B" --model presets/lsq.bin --size 320x180 --threads 2 --frames 30 --runs 5 --ref-frames 0 --json)"
 done
 echo "x2 960x540: $("$B" --model presets/lsq-x2.bin --size 960x540 --threads 2 --frames 10 --runs 5 --ref-frames 0 --json)"
 echo "x3 640x360: $("$B" --model presets/lsq-x3.bin --size 640x360 --threads 2 --frames 10 --runs 5 --ref-frames 0 --json)"
