@@ -84,6 +84,28 @@ typedef enum {
  * the CPU policy as above; an explicit one ignores ESPCN_CPU's mask, for
  * checkers); fails if the build or CPU cannot run it. */
 EspcnRunner *espcn_runner_new_full (EspcnInt8Model *m, int n_threads, EspcnIsa isa, GError **error);
+/* Per-stage timing for benchmarks (espcn-bench): with it on, every stripe adds
+ * up the wall time of each stage of each row it computes; off (the default) it
+ * costs one test of a flag per row and stage.  Stages in row order: pack
+ * (input pixels to the conv1 layout), conv1, conv2, conv3, shuffle (pixel
+ * shuffle and the output pixels). */
+typedef enum {
+  ESPCN_RUNNER_STAGE_PACK,
+  ESPCN_RUNNER_STAGE_CONV1,
+  ESPCN_RUNNER_STAGE_CONV2,
+  ESPCN_RUNNER_STAGE_CONV3,
+  ESPCN_RUNNER_STAGE_SHUFFLE,
+  ESPCN_RUNNER_N_STAGES
+} EspcnRunnerStage;
+
+/* Turns timing on or off and clears the sums (not while a frame is processed). */
+void espcn_runner_set_timing (EspcnRunner *r, gboolean on);
+/* Nanoseconds per stage since the last espcn_runner_set_timing(), summed over
+ * the threads. */
+void espcn_runner_get_timing (const EspcnRunner *r, gint64 ns[ESPCN_RUNNER_N_STAGES]);
+/* "pack", "conv1", "conv2", "conv3", "shuffle". */
+const char *espcn_runner_stage_name (EspcnRunnerStage stage);
+
 /* The kernels in use: "c", "sse41", "avx2" or "neon". */
 const char *espcn_runner_get_isa_name (const EspcnRunner *r);
 void espcn_runner_free (EspcnRunner *r);

@@ -17,6 +17,7 @@
 
 #include <gio/gio.h>
 #include <string.h>
+#include <time.h>
 
 #define MAX_THREADS 64
 #define IN_RING 5
@@ -33,6 +34,7 @@ typedef struct {
   guint8 *zero;        /* a zero row as wide as the widest padded row */
   guint8 *c3_row;      /* one conv3 row, [x][out_cs], channels in (i, j, colour) order */
   int in_tag[IN_RING], c1_tag[HID_RING], c2_tag[HID_RING];
+  gint64 stage_ns[ESPCN_RUNNER_N_STAGES];  /* time per stage, when the runner's timing is on */
 } Stripe;
 
 struct _EspcnRunner {
@@ -59,7 +61,26 @@ struct _EspcnRunner {
   gboolean orc_output;      /* output stage may use ORC (not when the reference is forced) */
   gboolean out_orc;         /* ... and does for this frame */
   EspcnConvPacked pk3_orc;  /* conv3 in the ORC output stage's channel order */
+  gboolean timing;          /* espcn_runner_set_timing(): stripes add up their stage times */
 };
+
+/* Stage timing: one test of a flag per row and stage when off. */
+static inline gint64
+stage_clock (const EspcnRunner *r)
+{
+  if (G_LIKELY (!r->timing))
+    return 0;
+  struct timespec t;
+  clock_gettime (CLOCK_MONOTONIC, &t);
+  return (gint64) t.tv_sec * G_GINT64_CONSTANT (1000000000) + t.tv_nsec;
+}
+
+static inline void
+stage_add (Stripe *st, EspcnRunnerStage stage, gint64 t0)
+{
+  if (G_UNLIKELY (st->r->timing))
+    st->stage_ns[stage] += stage_clock (st->r) - t0;
+}
 
 static inline int
 ring_slot (int row, int n)
@@ -115,8 +136,10 @@ get_in (Stripe *st, int y)
   int slot = ring_slot (y, IN_RING);
   guint8 *row = st->in_ring[slot];
   if (st->in_tag[slot] != y) {
+    gint64 t0 = stage_clock (r);
     unpack_row (r->in + (gsize) y * r->in_stride, &r->in_layout, r->width, row + 2 * IN_CS);
     memset (row + (gsize) (r->width + 2) * IN_CS, 0, 2 * IN_CS);
+    stage_add (st, ESPCN_RUNNER_STAGE_PACK, t0);
     st->in_tag[slot] = y;
   }
   return row;
@@ -136,8 +159,10 @@ get_c1 (Stripe *st, int y)
     for (int i = 0; i < 5; i++)
       rows[i] = get_in (st, y - 2 + i);
     const EspcnConvPacked *p = &r->pk[0];
+    gint64 t0 = stage_clock (r);
     r->kern.conv_row[p->kind](p, rows, r->width, row + p->out_cs);
     memset (row + (gsize) (r->width + 1) * p->out_cs, 0, p->out_cs);
+    stage_add (st, ESPCN_RUNNER_STAGE_CONV1, t0);
     st->c1_tag[slot] = y;
   }
   return row;
@@ -156,8 +181,10 @@ get_c2 (Stripe *st, int y)
     for (int i = 0; i < 3; i++)
       rows[i] = get_c1 (st, y - 1 + i);
     const EspcnConvPacked *p = &r->pk[1];
+    gint64 t0 = stage_clock (r);
     r->kern.conv_row[p->kind](p, rows, r->width, row + p->out_cs);
     memset (row + (gsize) (r->width + 1) * p->out_cs, 0, p->out_cs);
+    stage_add (st, ESPCN_RUNNER_STAGE_CONV2, t0);
     st->c2_tag[slot] = y;
   }
   return row;
@@ -191,8 +218,12 @@ process_stripe (Stripe *st)
     const guint8 *rows[3];
     for (int i = 0; i < 3; i++)
       rows[i] = get_c2 (st, y - 1 + i);
+    gint64 t0 = stage_clock (r);
     r->kern.conv_row[p->kind](p, rows, r->width, st->c3_row);
+    stage_add (st, ESPCN_RUNNER_STAGE_CONV3, t0);
+    t0 = stage_clock (r);
     shuffle_row (r, st->c3_row, y);
+    stage_add (st, ESPCN_RUNNER_STAGE_SHUFFLE, t0);
   }
 }
 
@@ -384,6 +415,34 @@ espcn_runner_process (EspcnRunner *r, const guint8 *in, gsize in_stride, const E
     g_cond_wait (&r->done, &r->lock);
   g_mutex_unlock (&r->lock);
   return TRUE;
+}
+
+void
+espcn_runner_set_timing (EspcnRunner *r, gboolean on)
+{
+  g_return_if_fail (r != NULL);
+  r->timing = on;
+  for (int t = 0; t < r->n_threads; t++)
+    memset (r->stripes[t].stage_ns, 0, sizeof r->stripes[t].stage_ns);
+}
+
+void
+espcn_runner_get_timing (const EspcnRunner *r, gint64 ns[ESPCN_RUNNER_N_STAGES])
+{
+  g_return_if_fail (r != NULL);
+  for (int k = 0; k < ESPCN_RUNNER_N_STAGES; k++) {
+    ns[k] = 0;
+    for (int t = 0; t < r->n_threads; t++)
+      ns[k] += r->stripes[t].stage_ns[k];
+  }
+}
+
+const char *
+espcn_runner_stage_name (EspcnRunnerStage stage)
+{
+  static const char *const names[ESPCN_RUNNER_N_STAGES] = { "pack", "conv1", "conv2", "conv3", "shuffle" };
+  g_return_val_if_fail (stage >= 0 && stage < ESPCN_RUNNER_N_STAGES, NULL);
+  return names[stage];
 }
 
 int

@@ -291,6 +291,53 @@ test_invalid_frames_are_refused (void)
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
 }
 
+/* Stage timing (espcn-bench's per-layer breakdown): off by default and after
+ * being turned off, every stage counted once on, cleared when set again, and
+ * the frame's bytes the same either way. */
+static void
+test_runner_stage_timing (void)
+{
+  EspcnRng rng;
+  espcn_rng_seed (&rng, 71);
+  g_autoptr (TestLayers) t = test_layers_random (&rng, 8, 3, FALSE);
+  g_autoptr (EspcnInt8Model) m = test_layers_build (t);
+  int w = 23, h = 9, s = 3;
+  g_autofree guint8 *in = g_new (guint8, (gsize) w * h * 3);
+  g_autofree guint8 *a = g_new (guint8, (gsize) w * h * s * s * 3);
+  g_autofree guint8 *b = g_new (guint8, (gsize) w * h * s * s * 3);
+  test_fill_random (&rng, in, (gsize) w * h * 3);
+  g_autoptr (EspcnRunner) r = espcn_runner_new (m, 2, NULL);
+  g_assert_nonnull (r);
+  gint64 ns[ESPCN_RUNNER_N_STAGES];
+
+  g_assert_true (espcn_runner_process (r, in, w * 3, &ESPCN_PIXEL_LAYOUT_RGB, w, h, a, (gsize) w * s * 3,
+      &ESPCN_PIXEL_LAYOUT_RGB, NULL));
+  espcn_runner_get_timing (r, ns);
+  for (int k = 0; k < ESPCN_RUNNER_N_STAGES; k++)
+    g_assert_cmpint (ns[k], ==, 0);
+
+  espcn_runner_set_timing (r, TRUE);
+  g_assert_true (espcn_runner_process (r, in, w * 3, &ESPCN_PIXEL_LAYOUT_RGB, w, h, b, (gsize) w * s * 3,
+      &ESPCN_PIXEL_LAYOUT_RGB, NULL));
+  g_assert_cmpmem (a, (gsize) w * h * s * s * 3, b, (gsize) w * h * s * s * 3);
+  espcn_runner_get_timing (r, ns);
+  for (int k = 0; k < ESPCN_RUNNER_N_STAGES; k++) {
+    g_test_message ("%s: %" G_GINT64_FORMAT " ns", espcn_runner_stage_name (k), ns[k]);
+    g_assert_cmpint (ns[k], >, 0);
+  }
+
+  espcn_runner_set_timing (r, FALSE);
+  espcn_runner_get_timing (r, ns);
+  for (int k = 0; k < ESPCN_RUNNER_N_STAGES; k++)
+    g_assert_cmpint (ns[k], ==, 0);
+  g_assert_true (espcn_runner_process (r, in, w * 3, &ESPCN_PIXEL_LAYOUT_RGB, w, h, b, (gsize) w * s * 3,
+      &ESPCN_PIXEL_LAYOUT_RGB, NULL));
+  espcn_runner_get_timing (r, ns);
+  for (int k = 0; k < ESPCN_RUNNER_N_STAGES; k++)
+    g_assert_cmpint (ns[k], ==, 0);
+  g_assert_cmpstr (espcn_runner_stage_name (ESPCN_RUNNER_STAGE_CONV2), ==, "conv2");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -302,5 +349,6 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/runner/share-one-model-across-threads", test_runners_share_one_model_across_threads);
   g_test_add_func ("/engine/runner/keeps-model-alive", test_runner_keeps_model_alive);
   g_test_add_func ("/engine/frames/invalid-are-refused", test_invalid_frames_are_refused);
+  g_test_add_func ("/engine/runner/stage-timing", test_runner_stage_timing);
   return g_test_run ();
 }
