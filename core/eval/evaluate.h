@@ -1,6 +1,6 @@
 /* espcn-gst: evaluation of super-resolution models on benchmark images.
  *
- * The convention of the published tables (/work/shared/datasets/README.md): the
+ * The convention of the published tables (the Set5/Set14 data sets' README): the
  * HR image modcropped to the scale, LR = MATLAB-bicubic downscale rounded to 8
  * bits, Y-PSNR / RGB PSNR / SSIM with `scale` pixels shaved, averaged over the
  * images.  A model's output is rounded to 8-bit pixels, as a saved image is.

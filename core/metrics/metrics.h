@@ -1,5 +1,5 @@
 /* espcn-gst: image quality metrics with the conventions of the published
- * super-resolution tables (see /work/shared/datasets/README.md). */
+ * super-resolution tables (see the Set5/Set14 data sets' README). */
 #pragma once
 
 #include <glib.h>
