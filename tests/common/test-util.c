@@ -92,3 +92,32 @@ espcn_test_make_tmp_dir (const char *tmpl)
   g_mutex_unlock (&tmp_dirs_lock);
   return dir;
 }
+
+char *
+espcn_test_run_self_with_cpu (const char *cpu, const char *arg)
+{
+  g_autofree char *self = g_file_read_link ("/proc/self/exe", NULL);
+  g_assert_nonnull (self);
+  g_auto (GStrv) env = g_get_environ ();
+  env = cpu ? g_environ_setenv (env, "ESPCN_CPU", cpu, TRUE) : g_environ_unsetenv (env, "ESPCN_CPU");
+  g_autoptr (GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+  const char *wrapper = g_getenv ("MESON_EXE_WRAPPER");
+  if (wrapper != NULL && *wrapper != '\0') {
+    g_auto (GStrv) wrap = NULL;
+    g_assert_true (g_shell_parse_argv (wrapper, NULL, &wrap, NULL));
+    for (int i = 0; wrap[i] != NULL; i++)
+      g_ptr_array_add (argv, g_strdup (wrap[i]));
+  }
+  g_ptr_array_add (argv, g_strdup (self));
+  g_ptr_array_add (argv, g_strdup (arg));
+  g_ptr_array_add (argv, NULL);
+  char *out = NULL;
+  g_autoptr (GError) error = NULL;
+  int status = 0;
+  g_spawn_sync (NULL, (char **) argv->pdata, env, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, NULL, &status, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  g_strchomp (out);
+  g_test_message ("ESPCN_CPU=%s: %s", cpu ? cpu : "(unset)", out);
+  return out;
+}

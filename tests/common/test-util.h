@@ -17,3 +17,10 @@ char *espcn_test_make_tmp_dir (const char *tmpl);
 /* Removes path and everything under it, never following symbolic links; a missing
  * path is fine. Returns FALSE if something could not be removed. */
 gboolean espcn_test_rm_rf (const char *path);
+
+/* Runs this test program again with `arg` as its only argument and ESPCN_CPU set to
+ * `cpu` (NULL: unset), and returns its standard output without the trailing newline
+ * (the CPU policy is read once per process, so each setting needs a process of its
+ * own).  In a cross build the child runs through meson's MESON_EXE_WRAPPER (qemu).
+ * Fails the test if the child cannot start or does not exit with 0. */
+char *espcn_test_run_self_with_cpu (const char *cpu, const char *arg);

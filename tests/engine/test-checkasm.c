@@ -5,6 +5,7 @@
  * Outputs must be identical to the byte. */
 #include "checkasm-cases.h"
 #include "test-models.h"
+#include "test-util.h"
 #include "engine/kernels.h"
 #include "engine/requant.h"
 #include "cpu/cpu.h"
@@ -272,34 +273,10 @@ report_isa (void)
   return 0;
 }
 
-static const char *self_exe;
-
 static char *
 isa_under (const char *cpu)
 {
-  g_auto (GStrv) env = g_get_environ ();
-  env = cpu ? g_environ_setenv (env, "ESPCN_CPU", cpu, TRUE) : g_environ_unsetenv (env, "ESPCN_CPU");
-  /* In a cross build meson runs tests through an emulator (qemu-aarch64) and
-   * names it in MESON_EXE_WRAPPER; the child needs it too. */
-  g_autoptr (GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
-  const char *wrapper = g_getenv ("MESON_EXE_WRAPPER");
-  g_auto (GStrv) wrap = NULL;
-  if (wrapper != NULL && *wrapper != '\0') {
-    g_assert_true (g_shell_parse_argv (wrapper, NULL, &wrap, NULL));
-    for (int i = 0; wrap[i] != NULL; i++)
-      g_ptr_array_add (argv, g_strdup (wrap[i]));
-  }
-  g_ptr_array_add (argv, g_strdup (self_exe));
-  g_ptr_array_add (argv, g_strdup ("--report-isa"));
-  g_ptr_array_add (argv, NULL);
-  char *out = NULL;
-  g_autoptr (GError) error = NULL;
-  int status = 0;
-  g_spawn_sync (NULL, (char **) argv->pdata, env, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, NULL, &status, &error);
-  g_assert_no_error (error);
-  g_assert_true (g_spawn_check_wait_status (status, NULL));
-  g_test_message ("ESPCN_CPU=%s: %s", cpu ? cpu : "(unset)", g_strchomp (out));
-  return out;
+  return espcn_test_run_self_with_cpu (cpu, "--report-isa");
 }
 
 /* ESPCN_CPU (cpu/cpu.h) masks the instruction sets an automatic runner may
@@ -349,8 +326,6 @@ main (int argc, char **argv)
 {
   if (argc == 2 && strcmp (argv[1], "--report-isa") == 0)
     return report_isa ();
-  g_autofree char *exe = g_file_read_link ("/proc/self/exe", NULL);
-  self_exe = exe ? exe : argv[0];
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/engine/checkasm/simd-variants-checked-here", test_simd_variants_checked_here);
   g_test_add_func ("/engine/checkasm/best-isa-for-allowed-features", test_best_isa_for_allowed_features);

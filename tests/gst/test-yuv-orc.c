@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "espcn-yuv.h"
+#include "test-util.h"
 
 #define MAX_W 70
 static const int heights[] = { 1, 2, 3, 6, 7 };
@@ -173,8 +174,6 @@ test_rgbx_orc_grey_round_trip (void)
 
 /* ESPCN_CPU (cpu/cpu.h) masks ORC here as for the engine's output stage.  The
  * policy is read once per process, so each case runs this binary again. */
-static const char *self_exe;
-
 static void
 test_orc_allowed_follows_cpu_policy (void)
 {
@@ -184,18 +183,7 @@ test_orc_allowed_follows_cpu_policy (void)
   } cases[] = { { NULL, TRUE }, { "", TRUE }, { "orc", TRUE }, { "-avx2", TRUE }, { "none", FALSE },
                 { "-orc", FALSE }, { "avx2", FALSE }, { "bogus", FALSE } };
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++) {
-    g_auto (GStrv) env = g_get_environ ();
-    env = cases[i].value ? g_environ_setenv (env, "ESPCN_CPU", cases[i].value, TRUE)
-                         : g_environ_unsetenv (env, "ESPCN_CPU");
-    const char *argv[] = { self_exe, "--report-orc-allowed", NULL };
-    g_autofree char *out = NULL;
-    g_autoptr (GError) error = NULL;
-    int status = 0;
-    g_spawn_sync (NULL, (char **) argv, env, G_SPAWN_DEFAULT, NULL, NULL, &out, NULL, &status, &error);
-    g_assert_no_error (error);
-    g_assert_true (g_spawn_check_wait_status (status, NULL));
-    g_strchomp (out);
-    g_test_message ("ESPCN_CPU=%s: %s", cases[i].value ? cases[i].value : "(unset)", out);
+    g_autofree char *out = espcn_test_run_self_with_cpu (cases[i].value, "--report-orc-allowed");
     g_assert_cmpstr (out, ==, cases[i].orc ? "orc" : "c");
   }
 }
@@ -207,8 +195,6 @@ main (int argc, char **argv)
     g_print ("%s\n", espcn_yuv_orc_allowed () ? "orc" : "c");
     return 0;
   }
-  g_autofree char *exe = g_file_read_link ("/proc/self/exe", NULL);
-  self_exe = exe ? exe : argv[0];
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/yuv-orc/yuv-to-rgbx-matches-c-reference", test_yuv_to_rgbx_orc_matches_c_reference);
   g_test_add_func ("/yuv-orc/rgbx-to-yuv-matches-c-reference", test_rgbx_to_yuv_orc_matches_c_reference);

@@ -9,6 +9,7 @@
 #include "nn/model.h"
 #include "nn/winograd-private.h"
 #include "nn-test-util.h"
+#include "test-util.h"
 
 #include <string.h>
 
@@ -292,8 +293,6 @@ test_switch_routes_calls (void)
  * malformed value masks everything.  Each case runs this binary again (see main) with
  * that environment, so the switch is still undecided there; no setenv() in this
  * process, which OpenBLAS has already made multi-threaded. */
-static const char *self_exe;
-
 static void
 test_env_var_decides_first_use (void)
 {
@@ -303,21 +302,8 @@ test_env_var_decides_first_use (void)
   } cases[] = { { "none", FALSE }, { "-avx2", FALSE }, { "-fma", FALSE }, { "avx2", FALSE }, { "avx2,fma", TRUE },
                  { "-orc", TRUE }, { "", TRUE }, { NULL, TRUE }, { "avx9", FALSE } };
   for (size_t i = 0; i < G_N_ELEMENTS (cases); i++) {
-    g_auto (GStrv) env = g_get_environ ();
-    env = cases[i].value ? g_environ_setenv (env, "ESPCN_CPU", cases[i].value, TRUE)
-                         : g_environ_unsetenv (env, "ESPCN_CPU");
-    const char *argv[] = { self_exe, "--report-simd-switch", NULL };
-    g_autofree char *out = NULL;
-    g_autoptr (GError) error = NULL;
-    int status = 0;
-    g_spawn_sync (NULL, (char **) argv, env, G_SPAWN_DEFAULT, NULL, NULL, &out, NULL, &status, &error);
-    g_assert_no_error (error);
-    g_assert_true (g_spawn_check_wait_status (status, NULL));
-    g_strchomp (out);
-    const char *want = cases[i].simd && espcn_nn_cpu_has_avx2_fma () ? "simd" : "c";
-    g_test_message ("ESPCN_CPU=%s%s%s: %s", cases[i].value ? "\"" : "(unset)",
-                    cases[i].value ? cases[i].value : "", cases[i].value ? "\"" : "", out);
-    g_assert_cmpstr (out, ==, want);
+    g_autofree char *out = espcn_test_run_self_with_cpu (cases[i].value, "--report-simd-switch");
+    g_assert_cmpstr (out, ==, cases[i].simd && espcn_nn_cpu_has_avx2_fma () ? "simd" : "c");
   }
 }
 
@@ -393,8 +379,6 @@ main (int argc, char **argv)
     g_print ("%s\n", espcn_nn_simd_enabled () ? "simd" : "c");
     return 0;
   }
-  g_autofree char *exe = g_file_read_link ("/proc/self/exe", NULL);
-  self_exe = exe ? exe : argv[0];
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/nn/simd-ref/env-var-decides-first-use", test_env_var_decides_first_use);
   g_test_add_func ("/nn/simd-ref/wino-input-c-equals-avx2", test_wino_input_c_equals_avx2);
