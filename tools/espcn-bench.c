@@ -58,7 +58,7 @@ maddubs_peak_gmacs (void)
   return (double) n * 12 * 32 / ((t1 - t0) * 1e-6) / 1e9;
 }
 
-/* The kernels' int8 step (kernels_avx2.c): acc += madd (maddubs (a, w), ones),
+/* The kernels' int8 step (kernels-avx2.c): acc += madd (maddubs (a, w), ones),
  * 4 broadcast pixels x 2 weight blocks into 8 accumulators.  Written as asm so
  * that all 16 ymm registers hold it (8 accumulators, 4 pixels, 2 weight blocks,
  * the ones, one product) and nothing is spilled, hoisted or folded. */

@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "eval/evaluate.h"
-#include "image/image_io.h"
+#include "image/image-io.h"
 #include "metrics/metrics.h"
 
 static gboolean

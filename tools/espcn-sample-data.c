@@ -27,9 +27,9 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 
-#include "image/image_io.h"
+#include "image/image-io.h"
 #include "image/imresize.h"
-#include "util/atomic_file.h"
+#include "util/atomic-file.h"
 #include "util/rng.h"
 
 #define TILE_W 512

@@ -11,7 +11,7 @@
 #include "quant/quantizer.h"
 #include "train/summary.h"
 #include "train/trainer.h"
-#include "util/atomic_file.h"
+#include "util/atomic-file.h"
 
 static void
 on_signal (int sig)

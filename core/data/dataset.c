@@ -7,7 +7,7 @@
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 
-#include "image/image_io.h"
+#include "image/image-io.h"
 #include "image/imresize.h"
 
 struct _EspcnDataset {

@@ -10,7 +10,7 @@
 #include "data/dataset.h"
 #include "engine/engine.h"
 #include "eval/loadmodel.h"
-#include "image/image_io.h"
+#include "image/image-io.h"
 #include "image/imresize.h"
 #include "io/safetensors.h"
 #include "metrics/metrics.h"

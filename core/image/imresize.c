@@ -3,7 +3,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "image/image_io.h"
+#include "image/image-io.h"
 
 double
 espcn_cubic_kernel (double x)

@@ -4,8 +4,8 @@
 #include <json-glib/json-glib.h>
 #include <string.h>
 
-#include "io/json_strict.h"
-#include "util/atomic_file.h"
+#include "io/json-strict.h"
+#include "util/atomic-file.h"
 
 #define METADATA_KEY "__metadata__"
 /* Our header needs depth 3 ({ "t": { "shape": [ ); anything much deeper is hostile. */

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "quant/quantizer.h"
-#include "util/atomic_file.h"
+#include "util/atomic-file.h"
 
 typedef struct {
   const char *method;

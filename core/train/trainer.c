@@ -14,7 +14,7 @@
 #include "nn/model.h"
 #include "quant/quantizer.h"
 #include "train/checkpoint.h"
-#include "util/atomic_file.h"
+#include "util/atomic-file.h"
 #include "util/rng.h"
 
 static volatile sig_atomic_t stop_requested = 0;

@@ -7,7 +7,7 @@
 #include <glib/gstdio.h>
 
 #include "data/dataset.h"
-#include "image/image_io.h"
+#include "image/image-io.h"
 #include "image/imresize.h"
 #include "test-util.h"
 

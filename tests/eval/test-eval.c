@@ -11,7 +11,7 @@
 #include "engine/model.h"
 #include "eval/evaluate.h"
 #include "eval/loadmodel.h"
-#include "image/image_io.h"
+#include "image/image-io.h"
 #include "image/imresize.h"
 #include "metrics/metrics.h"
 #include "train/trainer.h"

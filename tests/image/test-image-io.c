@@ -10,7 +10,7 @@
 #include <jpeglib.h>
 #include <png.h>
 
-#include "image/image_io.h"
+#include "image/image-io.h"
 #include "test-util.h"
 
 static void

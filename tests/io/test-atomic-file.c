@@ -1,4 +1,4 @@
-/* Tests for core/util/atomic_file: a complete new file or the old one, never a
+/* Tests for core/util/atomic-file: a complete new file or the old one, never a
  * partial file, and no temporary file left behind. */
 #include <errno.h>
 #include <glib.h>
@@ -6,7 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "util/atomic_file.h"
+#include "util/atomic-file.h"
 #include "test-util.h"
 
 typedef struct {

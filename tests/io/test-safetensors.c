@@ -6,9 +6,9 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
-#include "io/json_strict.h"
+#include "io/json-strict.h"
 #include "io/safetensors.h"
-#include "util/atomic_file.h"
+#include "util/atomic-file.h"
 #include "util/rng.h"
 #include "test-util.h"
 

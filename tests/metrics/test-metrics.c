@@ -2,7 +2,7 @@
  * of Set5 / Set14, which pin down imresize, the luma and the shave together. */
 #include <math.h>
 
-#include "image/image_io.h"
+#include "image/image-io.h"
 #include "image/imresize.h"
 #include "metrics/metrics.h"
 

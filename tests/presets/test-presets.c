@@ -10,7 +10,7 @@
 #include "data/dataset.h"
 #include "engine/engine.h"
 #include "engine/model.h"
-#include "image/image_io.h"
+#include "image/image-io.h"
 #include "image/imresize.h"
 #include "metrics/metrics.h"
 

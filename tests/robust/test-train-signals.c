@@ -10,11 +10,11 @@
 #include <sys/wait.h>
 
 #include "image/image.h"
-#include "image/image_io.h"
+#include "image/image-io.h"
 #include "io/safetensors.h"
 #include "test-util.h"
 #include "train/trainer.h"
-#include "util/atomic_file.h"
+#include "util/atomic-file.h"
 #include "util/rng.h"
 
 static char *data_dir;

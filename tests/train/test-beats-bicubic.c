@@ -8,7 +8,7 @@
 #include <math.h>
 
 #include "image/image.h"
-#include "image/image_io.h"
+#include "image/image-io.h"
 #include "test-util.h"
 #include "train/trainer.h"
 #include "util/rng.h"

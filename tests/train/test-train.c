@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "image/image.h"
-#include "image/image_io.h"
+#include "image/image-io.h"
 #include "io/safetensors.h"
 #include "test-util.h"
 #include "quant/quantizer.h"

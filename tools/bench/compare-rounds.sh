@@ -9,7 +9,7 @@ cd "$(dirname "$0")/../.."
 B=${1:-build}/tools/espcn-bench
 for round in 1 2 3; do
   for sz in 320x180 480x270; do
-    echo "round $round $sz pytorch: $(/usr/bin/python3 tools/bench/pytorch_int8_espcn.py "$sz" 2 20 3 2>&1 | tail -n 1)"
+    echo "round $round $sz pytorch: $(/usr/bin/python3 tools/bench/pytorch-int8-espcn.py "$sz" 2 20 3 2>&1 | tail -n 1)"
     echo "round $round $sz ours: $("$B" --model presets/lsq.bin --size "$sz" --threads 2 --frames 30 --runs 5 --ref-frames 0 --json)"
   done
 done

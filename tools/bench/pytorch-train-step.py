@@ -2,7 +2,7 @@
 """Dev-only benchmark (not used at run time): one float training step of the reference
 configuration in PyTorch (x4, batch 16, 48x48 LR patches, F=64: forward, L1, backward,
 clip_grad_norm_ 1.0, Adam with weight decay 1e-4), for a back-to-back comparison
-with `espcn-train --bench`.  usage: /usr/bin/python3 tools/bench/pytorch_train_step.py [threads] [steps]"""
+with `espcn-train --bench`.  usage: /usr/bin/python3 tools/bench/pytorch-train-step.py [threads] [steps]"""
 import statistics, sys, time
 import torch
 import torch.nn as nn

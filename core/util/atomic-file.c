@@ -1,5 +1,5 @@
 /* espcn-gst: atomic file replacement (write temp, fsync, rename, fsync dir). */
-#include "util/atomic_file.h"
+#include "util/atomic-file.h"
 
 #include <errno.h>
 #include <fcntl.h>

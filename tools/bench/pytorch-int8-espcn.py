@@ -2,7 +2,7 @@
 """Dev-only benchmark (not used at run time): PyTorch's INT8 ESPCN (eager-mode
 post-training quantization, oneDNN engine) at the sizes of espcn-bench, so the two
 can be measured back to back on the same machine.
-usage: /usr/bin/python3 tools/bench/pytorch_int8_espcn.py WxH [threads] [frames] [runs]"""
+usage: /usr/bin/python3 tools/bench/pytorch-int8-espcn.py WxH [threads] [frames] [runs]"""
 import statistics, sys, time
 import torch
 import torch.nn as nn

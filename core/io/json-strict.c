@@ -1,5 +1,5 @@
-/* espcn-gst: strict JSON checker (see json_strict.h for why it exists). */
-#include "io/json_strict.h"
+/* espcn-gst: strict JSON checker (see json-strict.h for why it exists). */
+#include "io/json-strict.h"
 
 #include <string.h>
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Dev-only check (not used at run time): how fast PyTorch 1.13 trains the same ESPCN
 (x2, F=32, L1, Adam, cosine, clipping 1.0) on synthetic shapes like the train tests';
-it prints val Y-PSNR beside bicubic.  usage: /usr/bin/python3 tools/bench/pytorch_convergence.py [scale] [steps] [lr]"""
+it prints val Y-PSNR beside bicubic.  usage: /usr/bin/python3 tools/bench/pytorch-convergence.py [scale] [steps] [lr]"""
 import math, random, sys
 import torch, torch.nn as nn, torch.nn.functional as F
 torch.manual_seed(0); random.seed(0)

@@ -1,4 +1,4 @@
-#include "image/image_io.h"
+#include "image/image-io.h"
 
 #include <setjmp.h>
 #include <stdio.h>
@@ -9,7 +9,7 @@
 #include <jerror.h>
 #include <png.h>
 
-#include "util/atomic_file.h"
+#include "util/atomic-file.h"
 
 static gboolean
 check_size (guint64 w, guint64 h, const char *what, GError **error)
