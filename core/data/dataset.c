@@ -31,21 +31,7 @@ espcn_dataset_options_init (EspcnDatasetOptions *opts)
   opts->augment.zoom_min = 1.0;
 }
 
-static void
-notice (const EspcnDatasetOptions *opts, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
-
-static void
-notice (const EspcnDatasetOptions *opts, const char *fmt, ...)
-{
-  va_list ap;
-  va_start (ap, fmt);
-  g_autofree gchar *msg = g_strdup_vprintf (fmt, ap);
-  va_end (ap);
-  if (opts->notice)
-    opts->notice (msg, opts->notice_data);
-  else
-    g_printerr ("espcn dataset: %s\n", msg);
-}
+#define notice(opts, ...) espcn_notice ((opts)->notice, (opts)->notice_data, ESPCN_NOTICE_WARNING, __VA_ARGS__)
 
 void
 espcn_dataset_free (EspcnDataset *ds)

@@ -12,8 +12,8 @@
  * shuffle and decoded once into memory. A file that does not decode is skipped
  * (the next one in the shuffled order takes its place) with a message naming
  * it; a split with fewer images than asked is used whole, with a message.
- * Messages go to the `notice` callback, or to stderr (never g_warning, which
- * test runs make fatal).
+ * Messages go to the `notice` callback as warnings (util/report.h); none
+ * without one (never g_warning, which test runs make fatal).
  *
  * Pairs: HR is a random patch x patch crop, LR its MATLAB-bicubic downscale by
  * `scale` rounded to 8 bits (image/imresize.h), both as planar float RGB in
@@ -34,14 +34,13 @@
 #include <glib.h>
 
 #include "image/image.h"
+#include "util/report.h"
 #include "util/rng.h"
 
 G_BEGIN_DECLS
 
 #define ESPCN_DATASET_DEFAULT_NUM_TRAIN 200
 #define ESPCN_DATASET_DEFAULT_NUM_VAL 50
-
-typedef void (*EspcnDatasetNotice) (const char *message, gpointer user_data);
 
 /* How training pairs are drawn and augmented; all off by default, so pairs
  * are made as in the reference experiment.  They make the few sample
@@ -63,7 +62,7 @@ typedef struct {
   guint num_train;            /* images for training (default 200) */
   guint num_val;              /* images for validation (default 50) */
   guint64 seed;               /* selects the images (default 1) */
-  EspcnDatasetNotice notice;  /* skipped files, short splits; NULL: stderr */
+  EspcnNoticeFunc notice;     /* skipped files, short splits; NULL: not reported */
   gpointer notice_data;
   EspcnAugment augment;       /* training pairs (default: none) */
 } EspcnDatasetOptions;

@@ -92,8 +92,9 @@ make_food_tree (void)
 }
 
 static void
-collect (const char *msg, gpointer data)
+collect (EspcnNoticeLevel level, const char *msg, gpointer data)
 {
+  g_assert_cmpint (level, ==, ESPCN_NOTICE_WARNING);
   g_ptr_array_add (data, g_strdup (msg));
 }
 

@@ -397,7 +397,6 @@ main (int argc, char **argv)
   cfg.warmup_epochs = 6;
   cfg.val_every = 12;
   cfg.lr = 1e-2;
-  cfg.quiet = TRUE;
   cfg.export_int8 = TRUE;
   EspcnTrainResult tr;
   if (!espcn_train_run (&cfg, NULL, &tr, &error))

@@ -176,7 +176,6 @@ tiny_config (EspcnTrainConfig *cfg, const char *out)
   cfg->num_val = 2;
   cfg->epochs = 3;
   cfg->threads = 1;
-  cfg->quiet = TRUE;
   cfg->export_int8 = FALSE;
 }
 

@@ -73,7 +73,6 @@ tiny_config (EspcnTrainConfig *cfg, const char *method, const char *out)
   cfg->epochs = 4;
   cfg->warmup_epochs = 1;
   cfg->lr = 3e-3;
-  cfg->quiet = TRUE;
   cfg->calib_batches = 2;
 }
 
