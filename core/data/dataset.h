@@ -1,13 +1,11 @@
 /* espcn-gst: training and validation images, and the pairs made from them.
  *
- * Two layouts are read:
- *  - Food-101: ROOT/meta/train.txt and ROOT/meta/test.txt list `<class>/<id>`
- *    per line; the images are ROOT/images/<class>/<id>.jpg. Train images come
- *    from train.txt, validation images from test.txt. Chosen when
- *    ROOT/meta/train.txt exists.
- *  - Any folder tree: every *.png, *.jpg, *.jpeg below ROOT (case-insensitive,
- *    hidden entries skipped), sorted by path, shuffled with the seed, the first
- *    ones to validation and the rest to training.
+ * The images are found by data/image-set.h (a Food-101 tree or any folder
+ * tree; its rules on lists, hidden files, symlinks and depth):
+ *  - Food-101: train images from meta/train.txt, validation images from
+ *    meta/test.txt.
+ *  - Any folder tree: the files sorted by path, shuffled with the seed, the
+ *    first ones to validation and the rest to training.
  * From each split `num_train` / `num_val` images are picked by a seeded
  * shuffle and decoded once into memory. A file that does not decode is skipped
  * (the next one in the shuffled order takes its place) with a message naming
