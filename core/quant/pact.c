@@ -22,9 +22,9 @@
  * 0.1% are left for the gradient to argue about).  Falls back to the batch max,
  * then to 1, if the batch is (nearly) all non-positive.
  *
- * Weights: symmetric per output channel, scale max |w_c| / 127, levels in
- * [-127, 127], gradient straight through (nothing is clipped with a max-based
- * scale; the scale's own dependence on max |w| is not differentiated).  The PACT
+ * Weights: the absmax quantizer shared with STE (absmax-weight.h): symmetric per
+ * output channel, scale max |w_c| / 127, levels in [-127, 127], gradient straight
+ * through.  The PACT
  * paper quantized weights with DoReFa; this project exports PACT models to the
  * int8 engine, so its weights use the int8 grid like the other int8 methods.
  *

@@ -1,10 +1,9 @@
 /* STE: plain fake quantization with max-based scales and the straight-through
  * estimator (the baseline QAT of Bengio et al. 2013 / Jacob et al. 2018).
  *
- * Weights: symmetric per output channel, s_c = max |w_c| / 127 recomputed every
- * forward, levels round_half_up (w / s_c) in [-127, 127]; dw = dy (nothing is
- * clipped with a max-based scale; the scale's dependence on max |w| is not
- * differentiated).
+ * Weights: the absmax quantizer shared with PACT (absmax-weight.h): symmetric per
+ * output channel, s_c = max |w_c| / 127 recomputed every forward, levels
+ * round_half_up (w / s_c) in [-127, 127]; dw = dy.
  *
  * Activations: per tensor, s = r / qmax with r an exponential moving average of
  * the batch maximum of max (x, 0):
