@@ -1,18 +1,16 @@
 #include "train/trainer.h"
 
 #include <gio/gio.h>
-#include <json-glib/json-glib.h>
 #include <math.h>
 #include <signal.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "image/image.h"
-#include "metrics/metrics.h"
 #include "quant/quantizer.h"
 #include "train/checkpoint.h"
+#include "train/history.h"
 #include "train/qat-model.h"
-#include "util/atomic_file.h"
+#include "train/validation.h"
 #include "util/rng.h"
 
 static volatile sig_atomic_t stop_requested = 0;
@@ -184,167 +182,6 @@ fill_batch (const EspcnDataset *ds, const guint32 *indices, guint n, guint64 see
   return TRUE;
 }
 
-/* ---- validation ---- */
-
-typedef struct {
-  guint n;
-  EspcnImage **hr;
-  float **lr;       /* planar float LR */
-  int *lr_w, *lr_h;
-} ValSet;
-
-static void
-val_set_free (ValSet *v)
-{
-  for (guint i = 0; i < v->n; i++) {
-    espcn_image_free (v->hr[i]);
-    g_free (v->lr[i]);
-  }
-  g_free (v->hr);
-  g_free (v->lr);
-  g_free (v->lr_w);
-  g_free (v->lr_h);
-}
-
-static gboolean
-val_set_build (const EspcnDataset *ds, int scale, ValSet *v, double bicubic[3], GError **error)
-{
-  v->n = espcn_dataset_num_val (ds);
-  v->hr = g_new0 (EspcnImage *, v->n);
-  v->lr = g_new0 (float *, v->n);
-  v->lr_w = g_new0 (int, v->n);
-  v->lr_h = g_new0 (int, v->n);
-  bicubic[0] = bicubic[1] = bicubic[2] = 0;
-  for (guint i = 0; i < v->n; i++) {
-    EspcnImage *hr = NULL, *lr = NULL;
-    if (!espcn_dataset_val_pair (ds, i, scale, &hr, &lr, error))
-      return FALSE;
-    g_autoptr (EspcnImage) bic = espcn_bicubic_upscale (lr, scale);
-    bicubic[0] += espcn_psnr_y (bic, hr, scale);
-    bicubic[1] += espcn_psnr_rgb (bic, hr, scale);
-    bicubic[2] += espcn_ssim_y (bic, hr, scale);
-    v->hr[i] = hr;
-    v->lr_w[i] = lr->width;
-    v->lr_h[i] = lr->height;
-    v->lr[i] = g_new (float, 3 * (gsize) lr->width * lr->height);
-    espcn_image_to_planar_f32 (lr, v->lr[i]);
-    espcn_image_free (lr);
-  }
-  for (int k = 0; k < 3; k++)
-    bicubic[k] /= v->n;
-  return TRUE;
-}
-
-/* Mean Y-PSNR, RGB PSNR and SSIM of the model's output, rounded to 8-bit pixels as a
- * saved image would be, over the whole validation images. */
-static void
-validate (EspcnQatModel *qm, const ValSet *v, int scale, double out[3])
-{
-  espcn_qat_model_set_training (qm, FALSE);
-  out[0] = out[1] = out[2] = 0;
-  for (guint i = 0; i < v->n; i++) {
-    const EspcnImage *hr = v->hr[i];
-    g_autofree float *sr = g_new (float, 3 * (gsize) hr->width * hr->height);
-    espcn_float_model_forward (qm->model, v->lr[i], 1, v->lr_h[i], v->lr_w[i], sr);
-    g_autoptr (EspcnImage) img = espcn_image_new (hr->width, hr->height);
-    espcn_image_from_planar_f32 (img, sr);
-    out[0] += espcn_psnr_y (img, hr, scale);
-    out[1] += espcn_psnr_rgb (img, hr, scale);
-    out[2] += espcn_ssim_y (img, hr, scale);
-  }
-  for (int k = 0; k < 3; k++)
-    out[k] /= v->n;
-  espcn_qat_model_set_training (qm, TRUE);
-}
-
-/* ---- metrics history ---- */
-
-/* Epochs without validation (--val-every) have no metrics: null, not NaN. */
-static void
-add_metric (JsonBuilder *b, double v)
-{
-  if (isfinite (v))
-    json_builder_add_double_value (b, v);
-  else
-    json_builder_add_null_value (b);
-}
-
-static gboolean
-write_history (const EspcnTrainConfig *cfg, const EspcnTrainResult *res, const char *path, GError **error)
-{
-  g_autoptr (JsonBuilder) b = json_builder_new ();
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "method");
-  json_builder_add_string_value (b, cfg->method);
-  json_builder_set_member_name (b, "scale");
-  json_builder_add_int_value (b, cfg->scale);
-  json_builder_set_member_name (b, "features");
-  json_builder_add_int_value (b, cfg->features);
-  json_builder_set_member_name (b, "epochs");
-  json_builder_add_int_value (b, cfg->epochs);
-  json_builder_set_member_name (b, "batch");
-  json_builder_add_int_value (b, cfg->batch);
-  json_builder_set_member_name (b, "patch");
-  json_builder_add_int_value (b, cfg->patch);
-  json_builder_set_member_name (b, "lr");
-  json_builder_add_double_value (b, cfg->lr);
-  json_builder_set_member_name (b, "dihedral");
-  json_builder_add_boolean_value (b, cfg->augment.dihedral);
-  json_builder_set_member_name (b, "zoom_min");
-  json_builder_add_double_value (b, cfg->augment.zoom_min);
-  json_builder_set_member_name (b, "balance_classes");
-  json_builder_add_boolean_value (b, cfg->augment.balance_classes);
-  json_builder_set_member_name (b, "seed");
-  json_builder_add_int_value (b, (gint64) cfg->seed);
-  json_builder_set_member_name (b, "loss");
-  json_builder_add_string_value (b, espcn_loss_name (cfg->loss));
-  json_builder_set_member_name (b, "data");
-  json_builder_add_string_value (b, cfg->data_dir);
-  json_builder_set_member_name (b, "bicubic_psnr_y");
-  json_builder_add_double_value (b, res->bicubic_psnr_y);
-  json_builder_set_member_name (b, "bicubic_psnr_rgb");
-  json_builder_add_double_value (b, res->bicubic_psnr_rgb);
-  json_builder_set_member_name (b, "bicubic_ssim");
-  json_builder_add_double_value (b, res->bicubic_ssim);
-  json_builder_set_member_name (b, "history");
-  json_builder_begin_array (b);
-  for (guint i = 0; i < res->history->len; i++) {
-    const EspcnEpochMetrics *m = &g_array_index (res->history, EspcnEpochMetrics, i);
-    json_builder_begin_object (b);
-    json_builder_set_member_name (b, "epoch");
-    json_builder_add_int_value (b, m->epoch);
-    json_builder_set_member_name (b, "train_loss");
-    json_builder_add_double_value (b, m->train_loss);
-    json_builder_set_member_name (b, "val_psnr_y");
-    add_metric (b, m->val_psnr_y);
-    json_builder_set_member_name (b, "val_psnr_rgb");
-    add_metric (b, m->val_psnr_rgb);
-    json_builder_set_member_name (b, "val_ssim");
-    add_metric (b, m->val_ssim);
-    json_builder_set_member_name (b, "seconds");
-    json_builder_add_double_value (b, m->seconds);
-    json_builder_end_object (b);
-  }
-  json_builder_end_array (b);
-  json_builder_set_member_name (b, "final_psnr_y");
-  json_builder_add_double_value (b, res->final_psnr_y);
-  json_builder_set_member_name (b, "final_psnr_rgb");
-  json_builder_add_double_value (b, res->final_psnr_rgb);
-  json_builder_set_member_name (b, "final_ssim");
-  json_builder_add_double_value (b, res->final_ssim);
-  json_builder_set_member_name (b, "train_seconds");
-  json_builder_add_double_value (b, res->train_seconds);
-  json_builder_end_object (b);
-
-  g_autoptr (JsonGenerator) gen = json_generator_new ();
-  g_autoptr (JsonNode) root = json_builder_get_root (b);
-  json_generator_set_root (gen, root);
-  json_generator_set_pretty (gen, TRUE);
-  gsize len;
-  g_autofree char *text = json_generator_to_data (gen, &len);
-  return espcn_write_file_atomic (path, text, len, error);
-}
-
 /* ---- the run ---- */
 
 /* The augmentation as espcn-train options ("" when off). */
@@ -393,7 +230,7 @@ typedef struct {
   EspcnParamRef refs[ESPCN_FLOAT_MODEL_N_PARAMS + ESPCN_QAT_N_SLOTS];
   guint n_refs;
   GHashTable *options;          /* what a resume must not change */
-  ValSet val;
+  EspcnValSet val;
   int threads;
   char *ckpt_path, *hist_path;
   EspcnTrainPosition pos;
@@ -549,7 +386,7 @@ run_setup (TrainRun *r, EspcnDataset *dataset, GError **error)
   setup_optimizer (r);
 
   double bic[3];
-  if (!val_set_build (dataset, cfg->scale, &r->val, bic, error))
+  if (!espcn_val_set_build (dataset, cfg->scale, &r->val, bic, error))
     return FALSE;
   r->res->bicubic_psnr_y = bic[0];
   r->res->bicubic_psnr_rgb = bic[1];
@@ -571,7 +408,7 @@ run_setup (TrainRun *r, EspcnDataset *dataset, GError **error)
 static void
 run_clear (TrainRun *r)
 {
-  val_set_free (&r->val);
+  espcn_val_set_clear (&r->val);
   espcn_qat_model_free (r->qm);
   if (r->adam != NULL)
     espcn_adam_free (r->adam);
@@ -587,30 +424,6 @@ run_clear (TrainRun *r)
 
 /* ---- resume ---- */
 
-/* The history so far, so OUT/<method>.json stays whole across a resume. */
-static void
-load_history (TrainRun *r)
-{
-  g_autoptr (JsonParser) parser = json_parser_new ();
-  if (!json_parser_load_from_file (parser, r->hist_path, NULL))
-    return;
-  JsonObject *o = json_node_get_object (json_parser_get_root (parser));
-  JsonArray *a = o && json_object_has_member (o, "history") ? json_object_get_array_member (o, "history") : NULL;
-  for (guint i = 0; a != NULL && i < json_array_get_length (a); i++) {
-    JsonObject *e = json_array_get_object_element (a, i);
-    EspcnEpochMetrics m = { 0 };
-    m.epoch = (int) json_object_get_int_member_with_default (e, "epoch", 0);
-    if (m.epoch < 1 || m.epoch > r->pos.epoch)
-      continue;
-    m.train_loss = json_object_get_double_member_with_default (e, "train_loss", 0);
-    m.val_psnr_y = json_object_get_double_member_with_default (e, "val_psnr_y", NAN);
-    m.val_psnr_rgb = json_object_get_double_member_with_default (e, "val_psnr_rgb", NAN);
-    m.val_ssim = json_object_get_double_member_with_default (e, "val_ssim", NAN);
-    m.seconds = json_object_get_double_member_with_default (e, "seconds", 0);
-    g_array_append_val (r->res->history, m);
-  }
-}
-
 static gboolean
 run_resume (TrainRun *r, GError **error)
 {
@@ -620,7 +433,7 @@ run_resume (TrainRun *r, GError **error)
       return FALSE;
     if (r->pos.quant_on)
       espcn_qat_model_attach (r->qm, TRUE);
-    load_history (r);
+    espcn_train_history_load (r->hist_path, r->pos.epoch, r->res->history);
     notice (r, "resuming %s from %s at epoch %d, step %d", cfg->method, cfg->resume, r->pos.epoch + 1,
         r->pos.step_in_epoch);
   } else {
@@ -720,7 +533,7 @@ epoch_metrics (TrainRun *r, int epoch, double loss, gboolean do_val, gint64 t_ep
 {
   double v[3] = { NAN, NAN, NAN };
   if (do_val) {
-    validate (r->qm, &r->val, r->cfg->scale, v);
+    espcn_val_set_score (&r->val, r->qm, r->cfg->scale, v);
     r->res->final_psnr_y = v[0];
     r->res->final_psnr_rgb = v[1];
     r->res->final_ssim = v[2];
@@ -740,7 +553,7 @@ save_progress (TrainRun *r, const EspcnTrainPosition *here, GError **error)
   if (!espcn_checkpoint_save (r->ckpt_path, r->qm, r->adam, here, r->options, error))
     return FALSE;
   r->res->train_seconds = seconds_so_far (r);
-  return write_history (r->cfg, r->res, r->hist_path, error);
+  return espcn_train_history_write (r->cfg, r->res, r->hist_path, error);
 }
 
 /* Stopped by a signal or stop_after after step s of `epoch`. */
@@ -801,7 +614,7 @@ static gboolean
 run_finish (TrainRun *r, GError **error)
 {
   r->res->train_seconds = seconds_so_far (r);
-  if (!write_history (r->cfg, r->res, r->hist_path, error))
+  if (!espcn_train_history_write (r->cfg, r->res, r->hist_path, error))
     return FALSE;
   r->res->checkpoint_path = g_strdup (r->ckpt_path);
   return TRUE;
@@ -851,54 +664,4 @@ espcn_train_run (const EspcnTrainConfig *cfg, EspcnDataset *dataset, EspcnTrainR
     ok = run_finish (&r, error) && (!r.qm->method->quantized || !cfg->export_int8 || run_export (&r, error));
   run_clear (&r);
   return ok;
-}
-
-gboolean
-espcn_train_bench (int scale, int features, int batch, int patch, int num_train, int threads, int steps,
-                   EspcnTrainBench *out)
-{
-  g_return_val_if_fail (steps >= 1 && out != NULL, FALSE);
-  EspcnFloatModelConfig mc = { scale, features };
-  g_autoptr (GError) error = NULL;
-  g_autoptr (EspcnFloatModel) model = espcn_float_model_new (&mc, 1, &error);
-  if (model == NULL)
-    return FALSE;
-  espcn_float_model_set_threads (model, MIN (threads > 0 ? threads : (int) g_get_num_processors (), ESPCN_NN_CHUNKS));
-  int lr_side = patch / scale;
-  gsize lr_n = (gsize) batch * 3 * lr_side * lr_side, hr_n = (gsize) batch * 3 * patch * patch;
-  g_autofree float *lr = g_new (float, lr_n);
-  g_autofree float *hr = g_new (float, hr_n);
-  EspcnRng rng;
-  espcn_rng_seed (&rng, 7);
-  for (gsize i = 0; i < lr_n; i++)
-    lr[i] = espcn_rng_uniform (&rng);
-  for (gsize i = 0; i < hr_n; i++)
-    hr[i] = espcn_rng_uniform (&rng);
-  EspcnParamRef refs[ESPCN_FLOAT_MODEL_N_PARAMS];
-  guint n = espcn_float_model_params (model, refs);
-  g_autoptr (EspcnAdam) adam = espcn_adam_new (ESPCN_ADAM_BETA1, ESPCN_ADAM_BETA2, ESPCN_ADAM_EPS);
-  espcn_adam_add_group (adam, refs, n, 1.0f, 1e-4f);
-
-  g_autofree double *t = g_new (double, steps);
-  for (int i = -3; i < steps; i++) {
-    gint64 t0 = g_get_monotonic_time ();
-    espcn_float_model_train_step_grads (model, lr, hr, batch, lr_side, lr_side, ESPCN_LOSS_L1);
-    espcn_clip_grad_norm (refs, n, 1.0f);
-    espcn_adam_step (adam, 1e-3f);
-    if (i >= 0)
-      t[i] = (g_get_monotonic_time () - t0) / 1e3;
-  }
-  for (int i = 1; i < steps; i++)
-    for (int j = i; j > 0 && t[j - 1] > t[j]; j--) {
-      double x = t[j];
-      t[j] = t[j - 1];
-      t[j - 1] = x;
-    }
-  double med = steps % 2 ? t[steps / 2] : 0.5 * (t[steps / 2 - 1] + t[steps / 2]);
-  out->steps_per_epoch = (num_train + batch - 1) / batch;
-  out->median_ms = med;
-  out->min_ms = t[0];
-  out->max_ms = t[steps - 1];
-  out->epoch_seconds = med * out->steps_per_epoch / 1000.0;
-  return TRUE;
 }
