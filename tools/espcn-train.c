@@ -169,7 +169,9 @@ main (int argc, char **argv)
       "Writes OUT/<method>.safetensors (float checkpoint, resumable), OUT/<method>.json (one entry per epoch),\n"
       "and for quantized methods OUT/<method>.bin (the INT8 model for the engine and the GStreamer element).\n"
       "SIGINT or SIGTERM writes a checkpoint and exits; --resume continues to the same result.\n"
-      "With --method all: OUT/summary.csv, OUT/summary.json and OUT/summary.svg.\n");
+      "With --method all: OUT/summary.csv, OUT/summary.json and OUT/summary.svg.\n"
+      "Prints one line per epoch with the time left for the run; when stdout is not a terminal the same\n"
+      "lines are also appended to OUT/train.log.\n");
   g_autoptr (GError) error = NULL;
   Renderer view = { .cfg = &cfg };
   if (!g_option_context_parse (ctx, &argc, &argv, &error))
