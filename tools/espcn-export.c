@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "engine/export.h"
 #include "eval/loadmodel.h"
 #include "train/checkpoint.h"
 
@@ -61,7 +62,7 @@ main (int argc, char **argv)
     }
     g_hash_table_insert (meta, g_strndup (extra[i], (gsize) (eq - extra[i])), g_strdup (eq + 1));
   }
-  if (!espcn_qat_model_export_int8 (ck->qat, meta, argv[2], &error))
+  if (!espcn_export_int8 (ck->qat, meta, argv[2], &error))
     goto fail;
   printf ("%s (%s, x%d, %d features) -> %s\n", argv[1], ck->method, ck->model->config.scale,
       ck->model->config.features, argv[2]);

@@ -3,8 +3,6 @@
 #include <gio/gio.h>
 #include <string.h>
 
-#include "engine/export.h"
-
 static const char *const slot_names[ESPCN_QAT_N_SLOTS] = {
   "conv1.weight_quant", "conv1.act_quant", "conv2.weight_quant", "conv2.act_quant", "conv3.weight_quant",
 };
@@ -172,23 +170,4 @@ gboolean
 espcn_qat_model_restore_tensors (EspcnQatModel *qm, const EspcnSafetensors *st, gboolean quantizers, GError **error)
 {
   return for_each_tensor (qm, quantizers, restore_one, (gpointer) st, error);
-}
-
-EspcnInt8Model *
-espcn_qat_model_export_int8_model (EspcnQatModel *qm, GHashTable *metadata, GError **error)
-{
-  gboolean was = qm->attached;
-  if (qm->method->quantized)
-    espcn_qat_model_attach (qm, TRUE);
-  EspcnInt8Model *m = espcn_export_int8_model (qm->model, qm->method->name, metadata, error);
-  if (qm->method->quantized)
-    espcn_qat_model_attach (qm, was);
-  return m;
-}
-
-gboolean
-espcn_qat_model_export_int8 (EspcnQatModel *qm, GHashTable *metadata, const char *out_path, GError **error)
-{
-  g_autoptr (EspcnInt8Model) m = espcn_qat_model_export_int8_model (qm, metadata, error);
-  return m != NULL && espcn_int8_model_save (m, out_path, error);
 }

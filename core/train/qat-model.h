@@ -10,13 +10,14 @@
  * the model computes in float until espcn_qat_model_attach() points its hooks
  * (wq[], aq[], the pixel-grid output) at them.
  *
+ * The INT8 export (engine/export.h) reads the slots directly.
+ *
  * Checkpoint tensors: the float model's "conv1.weight" ... "conv3.bias" and, per
  * slot, "<slot name>.params" / "<slot name>.state" when the quantizer has any. */
 #pragma once
 
 #include <glib.h>
 
-#include "engine/model.h"
 #include "io/safetensors.h"
 #include "nn/model.h"
 #include "quant/quantizer.h"
@@ -71,13 +72,6 @@ gboolean espcn_qat_model_save_tensors (EspcnQatModel *qm, EspcnSafetensorsWriter
  * the error is the container's (callers prefix the file). */
 gboolean espcn_qat_model_restore_tensors (EspcnQatModel *qm, const EspcnSafetensors *st, gboolean quantizers,
                                           GError **error);
-
-/* The INT8 model of a quantized, initialised model (engine/export.h), the
- * quantizers attached for the export and left as they were.  `metadata` as
- * for espcn_export_int8_model(). */
-EspcnInt8Model *espcn_qat_model_export_int8_model (EspcnQatModel *qm, GHashTable *metadata, GError **error);
-/* The same, written to `out_path` atomically. */
-gboolean espcn_qat_model_export_int8 (EspcnQatModel *qm, GHashTable *metadata, const char *out_path, GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (EspcnQatModel, espcn_qat_model_free)
 

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "engine/export.h"
 #include "quant/quantizer.h"
 #include "train/checkpoint.h"
 #include "train/history.h"
@@ -640,7 +641,7 @@ run_export (TrainRun *r, GError **error)
   char *init_recipe = cfg->init ? espcn_checkpoint_recipe (cfg->init) : NULL;
   if (init_recipe != NULL)
     g_hash_table_insert (meta, g_strdup ("init_recipe"), init_recipe);
-  if (!espcn_qat_model_export_int8 (r->qm, meta, int8_path, error))
+  if (!espcn_export_int8 (r->qm, meta, int8_path, error))
     return FALSE;
   r->res->int8_path = g_steal_pointer (&int8_path);
   notice (r, "INT8 model: %s", r->res->int8_path);
