@@ -47,7 +47,9 @@ export_model (const EspcnQatModel *qm, GHashTable *metadata, Owned own[3], GErro
 {
   const EspcnFloatModel *model = qm->model;
   const char *method = qm->method->name;
-  EspcnQuantizer *const wq[3] = { qm->slot[0], qm->slot[2], qm->slot[4] }, *const aq[2] = { qm->slot[1], qm->slot[3] };
+  EspcnQuantizer *const wq[3] = { espcn_qat_model_weight_quant (qm, 0), espcn_qat_model_weight_quant (qm, 1),
+                                   espcn_qat_model_weight_quant (qm, 2) };
+  EspcnQuantizer *const aq[2] = { espcn_qat_model_act_quant (qm, 0), espcn_qat_model_act_quant (qm, 1) };
   if (!qm->method->quantized)
     FAIL ("the model has no quantization method (\"%s\"): INT8 export needs a quantization-aware trained model",
         method);

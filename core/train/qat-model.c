@@ -107,7 +107,7 @@ espcn_qat_model_start_quantization (EspcnQatModel *qm, const float *lr_batch, in
 gboolean
 espcn_qat_model_needs_calibration (EspcnQatModel *qm)
 {
-  EspcnQuantizer *a0 = qm->slot[1], *a1 = qm->slot[3];
+  EspcnQuantizer *a0 = espcn_qat_model_act_quant (qm, 0), *a1 = espcn_qat_model_act_quant (qm, 1);
   if (a0 == NULL || a0->ops->observe == NULL)
     return FALSE;
   float scale;
@@ -119,7 +119,7 @@ espcn_qat_model_needs_calibration (EspcnQatModel *qm)
 gboolean
 espcn_qat_model_finish_calibration (EspcnQatModel *qm, GError **error)
 {
-  EspcnQuantizer *a0 = qm->slot[1], *a1 = qm->slot[3];
+  EspcnQuantizer *a0 = espcn_qat_model_act_quant (qm, 0), *a1 = espcn_qat_model_act_quant (qm, 1);
   return a0->ops->calibrate_finish (a0, error) && a1->ops->calibrate_finish (a1, error);
 }
 

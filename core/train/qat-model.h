@@ -33,6 +33,20 @@ typedef struct {
   gboolean attached;                         /* the model's hooks point at the slots */
 } EspcnQatModel;
 
+/* The weight quantizer of conv `layer` (0 .. 2) and the activation quantizer after
+ * conv `layer` (0 .. 1); NULL for "none". */
+static inline EspcnQuantizer *
+espcn_qat_model_weight_quant (const EspcnQatModel *qm, int layer)
+{
+  return qm->slot[2 * layer];
+}
+
+static inline EspcnQuantizer *
+espcn_qat_model_act_quant (const EspcnQatModel *qm, int layer)
+{
+  return qm->slot[2 * layer + 1];
+}
+
 /* A float model drawn from `seed` (espcn_float_model_new) and, for a quantized
  * method, its five quantizers (detached, training mode).  NULL with `error` for
  * an unknown method or a bad config. */
