@@ -242,7 +242,7 @@ main (int argc, char **argv)
     if (!espcn_train_all (&cfg, &table, &error))
       rc = fail (&view, NULL, error);
     else
-      emit (&view, stdout, table);
+      emit (&view, stdout, g_strchomp (table));
   } else {
     EspcnTrainResult res;
     if (!espcn_train_run (&cfg, NULL, &res, &error)) {
