@@ -13,9 +13,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "eval/eval-report.h"
 #include "eval/evaluate.h"
 #include "image/image-io.h"
 #include "metrics/metrics.h"
+
+/* "i/n images" redrawn on stderr, a newline after the last. */
+static void
+show_progress (guint done, guint total, gpointer user_data)
+{
+  (void) user_data;
+  fprintf (stderr, "\r%u/%u images%s", done, total, done == total ? "\n" : "");
+}
 
 static gboolean
 parse_crop (const char *s, int crop[4], GError **error)
@@ -287,7 +296,9 @@ main (int argc, char **argv)
     goto fail;
   }
   opts.save_dir = save;
-  opts.quiet = quiet || json || tsv;
+  const gboolean no_progress = quiet || json || tsv;
+  if (!no_progress)
+    opts.progress = show_progress;
   if (crop_s != NULL && !parse_crop (crop_s, opts.crop, &error))
     goto fail;
   opts.has_crop = crop_s != NULL;
@@ -318,7 +329,7 @@ main (int argc, char **argv)
     goto fail;
   if (!espcn_eval_run (set, scale, (EspcnEvalModel *const *) models->pdata, models->len, &opts, &res, &error))
     goto fail;
-  if (n_sc > 0 && !score_scalers (set, scale, sc, n_sc, save, opts.quiet, &error))
+  if (n_sc > 0 && !score_scalers (set, scale, sc, n_sc, save, no_progress, &error))
     goto fail;
   /* Replaces the evaluator's strip: the columns the README caption names. */
   if (save != NULL && !write_comparison (set, scale, sc, n_sc, models, &opts, &error))

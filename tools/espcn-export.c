@@ -32,7 +32,7 @@ main (int argc, char **argv)
   ck = espcn_eval_checkpoint_load (argv[1], &error);
   if (ck == NULL)
     goto fail;
-  if (g_strcmp0 (ck->method, "none") == 0) {
+  if (!ck->qat->method->quantized) {
     g_set_error (&error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
         "%s was trained in float (method none): only a quantization-aware checkpoint can be exported", argv[1]);
     goto fail;
@@ -42,7 +42,6 @@ main (int argc, char **argv)
         "%s stopped before quantization started (still in its float warm-up): nothing to export", argv[1]);
     goto fail;
   }
-  espcn_eval_checkpoint_set_fake_quant (ck, TRUE);
   const char *data = g_hash_table_lookup (ck->metadata, "train_data");
   if (data == NULL)
     data = g_hash_table_lookup (ck->metadata, "data");
@@ -63,7 +62,7 @@ main (int argc, char **argv)
     }
     g_hash_table_insert (meta, g_strndup (extra[i], (gsize) (eq - extra[i])), g_strdup (eq + 1));
   }
-  if (!espcn_export_int8 (ck->model, ck->method, meta, argv[2], &error))
+  if (!espcn_export_int8 (ck->qat, meta, argv[2], &error))
     goto fail;
   printf ("%s (%s, x%d, %d features) -> %s\n", argv[1], ck->method, ck->model->config.scale,
       ck->model->config.features, argv[2]);

@@ -1,6 +1,8 @@
 /* espcn-train: train ESPCN in float or with one of six INT8 quantization-aware
  * methods; `--method all` runs the whole reference experiment. */
+#include <errno.h>
 #include <gio/gio.h>
+#include <math.h>
 #include <json-glib/json-glib.h>
 #include <signal.h>
 #include <stdio.h>
@@ -20,10 +22,103 @@ on_signal (int sig)
   espcn_train_request_stop ();
 }
 
-static int
-fail (const char *what, const GError *error)
+/* How the run is shown: notices and one line per epoch on stdout (warnings on
+ * stderr), a redrawn step line on a terminal's stderr, and the same lines in
+ * OUT/train.log when stdout is not a terminal (a batch job's record). */
+typedef struct {
+  const EspcnTrainConfig *cfg;
+  gboolean quiet;
+  gboolean redraw;     /* step lines redrawn on stderr */
+  gboolean drawn;      /* a step line is showing */
+  gboolean want_log;
+  FILE *log;
+} Renderer;
+
+static void
+format_eta (double s, char *buf, gsize len)
 {
-  fprintf (stderr, "espcn-train: %s%s%s\n", what ? what : "", what ? ": " : "", error ? error->message : "failed");
+  int t = (int) (s + 0.5);
+  g_snprintf (buf, len, "%d:%02d:%02d", t / 3600, t / 60 % 60, t % 60);
+}
+
+static void
+emit (Renderer *r, FILE *to, const char *line)
+{
+  if (r->drawn) {
+    fputs ("\r\033[K", stderr);
+    r->drawn = FALSE;
+  }
+  fprintf (to, "%s\n", line);
+  fflush (to);
+  if (r->want_log && r->log == NULL && r->cfg->out_dir != NULL) {
+    g_autofree char *path = g_build_filename (r->cfg->out_dir, "train.log", NULL);
+    r->want_log = FALSE;   /* one attempt */
+    if (g_mkdir_with_parents (r->cfg->out_dir, 0755) == 0)
+      r->log = fopen (path, "a");
+    if (r->log == NULL)
+      fprintf (stderr, "espcn-train: cannot write %s: %s (continuing without a log)\n", path, g_strerror (errno));
+  }
+  if (r->log != NULL) {
+    fprintf (r->log, "%s\n", line);
+    fflush (r->log);
+  }
+}
+
+static void
+on_event (const EspcnTrainEvent *ev, gpointer data)
+{
+  Renderer *r = data;
+  char eta[32] = "";
+  double left = espcn_train_event_eta (ev);
+  if (left >= 0)
+    format_eta (left, eta, sizeof eta);
+  g_autofree char *line = NULL;
+  switch (ev->kind) {
+  case ESPCN_TRAIN_EVENT_NOTICE:
+    if (ev->level == ESPCN_NOTICE_WARNING)
+      emit (r, stderr, ev->text);
+    else if (!r->quiet)
+      emit (r, stdout, ev->text);
+    return;
+  case ESPCN_TRAIN_EVENT_START: {
+    g_autofree char *classes = ev->n_classes > 0
+        ? g_strdup_printf (" (%u classes, drawn class by class)", ev->n_classes) : g_strdup ("");
+    line = g_strdup_printf ("%s x%d: %u train%s / %u val images, %" G_GINT64_FORMAT " steps of %d per epoch, %d epochs "
+                            "(bicubic val Y-PSNR %.3f dB)", ev->method, r->cfg->scale, ev->n_train, classes, ev->n_val,
+        ev->steps_per_epoch, ev->batch, ev->epochs, ev->bicubic_psnr_y);
+    break;
+  }
+  case ESPCN_TRAIN_EVENT_STEP:
+    if (r->redraw && !r->quiet) {
+      double rate = ev->steps_this_run * (double) ev->batch / MAX (ev->seconds_this_run, 1e-9);
+      fprintf (stderr, "\r%s epoch %d/%d step %" G_GINT64_FORMAT "/%" G_GINT64_FORMAT " loss %.5f %.1f patches/s ETA %s  ",
+          ev->method, ev->epoch, ev->epochs, ev->step, ev->steps_per_epoch, ev->loss, rate, eta);
+      fflush (stderr);
+      r->drawn = TRUE;
+    }
+    return;
+  case ESPCN_TRAIN_EVENT_EPOCH: {
+    const EspcnEpochMetrics *m = ev->metrics;
+    g_autofree char *val = isfinite (m->val_psnr_y)
+        ? g_strdup_printf ("  val Y-PSNR %.3f dB (bicubic %.3f)  RGB %.3f  SSIM %.4f", m->val_psnr_y,
+              ev->bicubic_psnr_y, m->val_psnr_rgb, m->val_ssim)
+        : g_strdup ("");
+    line = g_strdup_printf ("%s epoch %d/%d  loss %.5f%s  %.1f s%s%s", ev->method, m->epoch, ev->epochs, m->train_loss,
+        val, m->seconds, ev->steps_done < ev->total_steps ? "  ETA " : "", ev->steps_done < ev->total_steps ? eta : "");
+    break;
+  }
+  }
+  if (!r->quiet)
+    emit (r, stdout, line);
+}
+
+static int
+fail (Renderer *r, const char *what, const GError *error)
+{
+  g_autofree char *line = g_strdup_printf ("espcn-train: %s%s%s", what ? what : "", what ? ": " : "",
+      error ? error->message : "failed");
+  r->want_log = FALSE;   /* into an open log only: a rejected command creates no folder */
+  emit (r, stderr, line);
   return 1;
 }
 
@@ -74,10 +169,13 @@ main (int argc, char **argv)
       "Writes OUT/<method>.safetensors (float checkpoint, resumable), OUT/<method>.json (one entry per epoch),\n"
       "and for quantized methods OUT/<method>.bin (the INT8 model for the engine and the GStreamer element).\n"
       "SIGINT or SIGTERM writes a checkpoint and exits; --resume continues to the same result.\n"
-      "With --method all: OUT/summary.csv, OUT/summary.json and OUT/summary.svg.\n");
+      "With --method all: OUT/summary.csv, OUT/summary.json and OUT/summary.svg.\n"
+      "Prints one line per epoch with the time left for the run; when stdout is not a terminal the same\n"
+      "lines are also appended to OUT/train.log.\n");
   g_autoptr (GError) error = NULL;
+  Renderer view = { .cfg = &cfg };
   if (!g_option_context_parse (ctx, &argc, &argv, &error))
-    return fail (NULL, error);
+    return fail (&view, NULL, error);
   cfg.lsq_log_steps = !lsq_linear;
   if (argc > 1) {
     fprintf (stderr, "espcn-train: unexpected argument '%s' (see --help)\n", argv[1]);
@@ -93,11 +191,14 @@ main (int argc, char **argv)
   }
   cfg.seed = (guint64) seed;
   cfg.stop_after = stop_after;
-  cfg.quiet = quiet;
-  cfg.progress = !no_progress && isatty (STDERR_FILENO);
+  view.quiet = quiet;
+  view.redraw = !no_progress && isatty (STDERR_FILENO);
+  view.want_log = !isatty (STDOUT_FILENO);
+  cfg.report = on_event;
+  cfg.report_data = &view;
   cfg.export_int8 = !no_export;
   if (loss != NULL && !espcn_loss_from_name (loss, &cfg.loss, &error))
-    return fail (NULL, error);
+    return fail (&view, NULL, error);
 
   if (bench) {
     int threads = cfg.threads > 0 ? cfg.threads : (int) g_get_num_processors ();
@@ -105,7 +206,16 @@ main (int argc, char **argv)
       fprintf (stderr, "espcn-train: --bench needs scale 2..4, batch >= 1 and a patch that is a multiple of the scale\n");
       return 1;
     }
-    espcn_train_bench (cfg.scale, cfg.features, cfg.batch, cfg.patch, cfg.num_train, threads, 15);
+    EspcnTrainBench b;
+    const int steps = 15;
+    if (!espcn_train_bench (cfg.scale, cfg.features, cfg.batch, cfg.patch, cfg.num_train, threads, steps, &b)) {
+      fprintf (stderr, "espcn-train: --bench: the model rejects this configuration\n");
+      return 1;
+    }
+    printf ("float training step, x%d, batch %d, HR patch %d, %d features: median %.1f ms over %d steps "
+            "(min %.1f, max %.1f); %.2f s per epoch of %d patches (%d steps)\n",
+        cfg.scale, cfg.batch, cfg.patch, cfg.features, b.median_ms, steps, b.min_ms, b.max_ms, b.epoch_seconds,
+        cfg.num_train, b.steps_per_epoch);
     return 0;
   }
 
@@ -128,19 +238,26 @@ main (int argc, char **argv)
       espcn_train_config_clear (&cfg);
       return 1;
     }
-    if (!espcn_train_all (&cfg, &error))
-      rc = fail (NULL, error);
+    g_autofree char *table = NULL;
+    if (!espcn_train_all (&cfg, &table, &error))
+      rc = fail (&view, NULL, error);
+    else
+      emit (&view, stdout, g_strchomp (table));
   } else {
     EspcnTrainResult res;
     if (!espcn_train_run (&cfg, NULL, &res, &error)) {
-      rc = fail (NULL, error);
+      rc = fail (&view, NULL, error);
     } else if (!res.interrupted) {
-      printf ("%s: val Y-PSNR %.3f dB (bicubic %.3f dB, %+.3f dB)  RGB PSNR %.3f dB  SSIM %.4f  in %.1f s\n", cfg.method,
-          res.final_psnr_y, res.bicubic_psnr_y, res.final_psnr_y - res.bicubic_psnr_y, res.final_psnr_rgb,
-          res.final_ssim, res.train_seconds);
+      g_autofree char *line = g_strdup_printf ("%s: val Y-PSNR %.3f dB (bicubic %.3f dB, %+.3f dB)  RGB PSNR %.3f dB  "
+                                               "SSIM %.4f  in %.1f s", cfg.method, res.final_psnr_y,
+          res.bicubic_psnr_y, res.final_psnr_y - res.bicubic_psnr_y, res.final_psnr_rgb, res.final_ssim,
+          res.train_seconds);
+      emit (&view, stdout, line);
     }
     espcn_train_result_clear (&res);
   }
   espcn_train_config_clear (&cfg);
+  if (view.log != NULL)
+    fclose (view.log);
   return rc;
 }

@@ -7,6 +7,7 @@
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 
+#include "data/image-set.h"
 #include "image/image-io.h"
 #include "image/imresize.h"
 
@@ -31,21 +32,7 @@ espcn_dataset_options_init (EspcnDatasetOptions *opts)
   opts->augment.zoom_min = 1.0;
 }
 
-static void
-notice (const EspcnDatasetOptions *opts, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
-
-static void
-notice (const EspcnDatasetOptions *opts, const char *fmt, ...)
-{
-  va_list ap;
-  va_start (ap, fmt);
-  g_autofree gchar *msg = g_strdup_vprintf (fmt, ap);
-  va_end (ap);
-  if (opts->notice)
-    opts->notice (msg, opts->notice_data);
-  else
-    g_printerr ("espcn dataset: %s\n", msg);
-}
+#define notice(opts, ...) espcn_notice ((opts)->notice, (opts)->notice_data, ESPCN_NOTICE_WARNING, __VA_ARGS__)
 
 void
 espcn_dataset_free (EspcnDataset *ds)
@@ -59,71 +46,6 @@ espcn_dataset_free (EspcnDataset *ds)
   g_free (ds->class_start);
   g_free (ds->class_members);
   g_free (ds);
-}
-
-static gboolean
-has_image_suffix (const char *name)
-{
-  g_autofree gchar *lower = g_ascii_strdown (name, -1);
-  return g_str_has_suffix (lower, ".png") || g_str_has_suffix (lower, ".jpg")
-      || g_str_has_suffix (lower, ".jpeg");
-}
-
-/* Recursive listing; symlinked folders are not followed (no cycles). */
-static gboolean
-scan_tree (const char *dir, GPtrArray *out, int depth, GError **error)
-{
-  if (depth > 64)
-    return TRUE;
-  g_autoptr (GDir) d = g_dir_open (dir, 0, error);
-  if (d == NULL)
-    return FALSE;
-  const char *name;
-  while ((name = g_dir_read_name (d)) != NULL) {
-    if (name[0] == '.')
-      continue;
-    g_autofree gchar *path = g_build_filename (dir, name, NULL);
-    if (g_file_test (path, G_FILE_TEST_IS_DIR)) {
-      if (!g_file_test (path, G_FILE_TEST_IS_SYMLINK)
-          && !scan_tree (path, out, depth + 1, error))
-        return FALSE;
-    } else if (has_image_suffix (name) && g_file_test (path, G_FILE_TEST_IS_REGULAR)) {
-      g_ptr_array_add (out, g_steal_pointer (&path));
-    }
-  }
-  return TRUE;
-}
-
-static gint
-cmp_str (gconstpointer a, gconstpointer b)
-{
-  return strcmp (*(const char *const *) a, *(const char *const *) b);
-}
-
-/* ROOT/images/<entry>.jpg for each non-empty line of a Food-101 list. */
-static GPtrArray *
-read_list (const char *root, const char *list, const EspcnDatasetOptions *opts,
-    GError **error)
-{
-  g_autofree gchar *path = g_build_filename (root, "meta", list, NULL);
-  g_autofree gchar *text = NULL;
-  if (!g_file_get_contents (path, &text, NULL, error))
-    return NULL;
-  GPtrArray *out = g_ptr_array_new_with_free_func (g_free);
-  g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
-  for (int i = 0; lines[i]; i++) {
-    char *entry = g_strstrip (lines[i]);
-    if (entry[0] == '\0')
-      continue;
-    if (entry[0] == '/' || strstr (entry, "..") != NULL) {
-      notice (opts, "%s:%d: skipping entry '%s' (outside the images folder)", path, i + 1,
-          entry);
-      continue;
-    }
-    g_autofree gchar *file = g_strconcat (entry, ".jpg", NULL);
-    g_ptr_array_add (out, g_build_filename (root, "images", file, NULL));
-  }
-  return out;
 }
 
 /* Decode candidates[order[*pos]], ... until `want` images decoded or the
@@ -233,12 +155,11 @@ espcn_dataset_open (const char *root, const EspcnDatasetOptions *opts_in, GError
   EspcnRng rng;
   espcn_rng_seed (&rng, opts.seed);
 
-  g_autofree gchar *meta = g_build_filename (root, "meta", "train.txt", NULL);
-  if (g_file_test (meta, G_FILE_TEST_EXISTS)) {
-    g_autoptr (GPtrArray) train = read_list (root, "train.txt", &opts, error);
+  if (espcn_image_set_is_food101 (root)) {
+    g_autoptr (GPtrArray) train = espcn_image_set_read_list (root, "train.txt", error);
     if (train == NULL)
       return NULL;
-    g_autoptr (GPtrArray) test = read_list (root, "test.txt", &opts, error);
+    g_autoptr (GPtrArray) test = espcn_image_set_read_list (root, "test.txt", error);
     if (test == NULL)
       return NULL;
     g_autofree guint32 *to = shuffled_order (&rng, train->len);
@@ -251,15 +172,14 @@ espcn_dataset_open (const char *root, const EspcnDatasetOptions *opts_in, GError
             error))
       return NULL;
   } else {
-    g_autoptr (GPtrArray) files = g_ptr_array_new_with_free_func (g_free);
-    if (!scan_tree (root, files, 0, error))
+    g_autoptr (GPtrArray) files = espcn_image_set_scan (root, error);
+    if (files == NULL)
       return NULL;
     if (files->len == 0) {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
           "dataset folder %s holds no *.png, *.jpg or *.jpeg image", root);
       return NULL;
     }
-    g_ptr_array_sort (files, cmp_str);
     g_autofree guint32 *order = shuffled_order (&rng, files->len);
     /* Too few files for both splits: keep the asked proportion, at least one
      * for validation. */

@@ -1,19 +1,17 @@
 /* espcn-gst: training and validation images, and the pairs made from them.
  *
- * Two layouts are read:
- *  - Food-101: ROOT/meta/train.txt and ROOT/meta/test.txt list `<class>/<id>`
- *    per line; the images are ROOT/images/<class>/<id>.jpg. Train images come
- *    from train.txt, validation images from test.txt. Chosen when
- *    ROOT/meta/train.txt exists.
- *  - Any folder tree: every *.png, *.jpg, *.jpeg below ROOT (case-insensitive,
- *    hidden entries skipped), sorted by path, shuffled with the seed, the first
- *    ones to validation and the rest to training.
+ * The images are found by data/image-set.h (a Food-101 tree or any folder
+ * tree; its rules on lists, hidden files, symlinks and depth):
+ *  - Food-101: train images from meta/train.txt, validation images from
+ *    meta/test.txt.
+ *  - Any folder tree: the files sorted by path, shuffled with the seed, the
+ *    first ones to validation and the rest to training.
  * From each split `num_train` / `num_val` images are picked by a seeded
  * shuffle and decoded once into memory. A file that does not decode is skipped
  * (the next one in the shuffled order takes its place) with a message naming
  * it; a split with fewer images than asked is used whole, with a message.
- * Messages go to the `notice` callback, or to stderr (never g_warning, which
- * test runs make fatal).
+ * Messages go to the `notice` callback as warnings (util/report.h); none
+ * without one (never g_warning, which test runs make fatal).
  *
  * Pairs: HR is a random patch x patch crop, LR its MATLAB-bicubic downscale by
  * `scale` rounded to 8 bits (image/imresize.h), both as planar float RGB in
@@ -34,14 +32,13 @@
 #include <glib.h>
 
 #include "image/image.h"
+#include "util/report.h"
 #include "util/rng.h"
 
 G_BEGIN_DECLS
 
 #define ESPCN_DATASET_DEFAULT_NUM_TRAIN 200
 #define ESPCN_DATASET_DEFAULT_NUM_VAL 50
-
-typedef void (*EspcnDatasetNotice) (const char *message, gpointer user_data);
 
 /* How training pairs are drawn and augmented; all off by default, so pairs
  * are made as in the reference experiment.  They make the few sample
@@ -63,7 +60,7 @@ typedef struct {
   guint num_train;            /* images for training (default 200) */
   guint num_val;              /* images for validation (default 50) */
   guint64 seed;               /* selects the images (default 1) */
-  EspcnDatasetNotice notice;  /* skipped files, short splits; NULL: stderr */
+  EspcnNoticeFunc notice;     /* skipped files, short splits; NULL: not reported */
   gpointer notice_data;
   EspcnAugment augment;       /* training pairs (default: none) */
 } EspcnDatasetOptions;

@@ -8,21 +8,21 @@
 
 #include <glib.h>
 
-#include "nn/model.h"
 #include "train/checkpoint.h"
+#include "train/qat-model.h"
 
 G_BEGIN_DECLS
 
 typedef struct {
-  EspcnFloatModel *model;                        /* training = FALSE everywhere */
-  EspcnQuantizer *quant[ESPCN_N_QUANT_SLOTS];    /* NULL unless quantized (slot order of checkpoint.h) */
-  char *method;                                  /* "none" or the QAT method */
+  EspcnQatModel *qat;                            /* quantizers' training = FALSE */
+  EspcnFloatModel *model;                        /* qat->model */
+  const char *method;                            /* qat->method->name: "none" or the QAT method */
   gboolean quant_on;                             /* the run had attached and initialised its quantizers */
   GHashTable *metadata;                          /* every metadata string of the file */
 } EspcnEvalCheckpoint;
 
-/* Load `path`.  Quantizers are created (as the trainer does) only when the method
- * is a quantization method; they are left detached: see
+/* Load `path`.  The QAT model is created as the trainer creates it (quantizers
+ * only for a quantization method); they are left detached: see
  * espcn_eval_checkpoint_set_fake_quant().  Errors name the file and what is wrong
  * (not a checkpoint, unknown method, missing or misshapen tensor). */
 EspcnEvalCheckpoint *espcn_eval_checkpoint_load (const char *path, GError **error);

@@ -43,18 +43,22 @@ owned_clear (Owned *o)
 }
 
 static EspcnInt8Model *
-export_model (const EspcnFloatModel *model, const char *method, GHashTable *metadata, Owned own[3],
-              GError **error)
+export_model (const EspcnQatModel *qm, GHashTable *metadata, Owned own[3], GError **error)
 {
-  if (method == NULL || *method == '\0' || g_strcmp0 (method, "none") == 0)
+  const EspcnFloatModel *model = qm->model;
+  const char *method = qm->method->name;
+  EspcnQuantizer *const wq[3] = { espcn_qat_model_weight_quant (qm, 0), espcn_qat_model_weight_quant (qm, 1),
+                                   espcn_qat_model_weight_quant (qm, 2) };
+  EspcnQuantizer *const aq[2] = { espcn_qat_model_act_quant (qm, 0), espcn_qat_model_act_quant (qm, 1) };
+  if (!qm->method->quantized)
     FAIL ("the model has no quantization method (\"%s\"): INT8 export needs a quantization-aware trained model",
-        method ? method : "(null)");
+        method);
   for (int i = 0; i < 3; i++)
-    if (model->wq[i] == NULL || model->wq[i]->ops == NULL || model->wq[i]->ops->export_weights == NULL)
+    if (wq[i] == NULL || wq[i]->ops == NULL || wq[i]->ops->export_weights == NULL)
       FAIL ("conv%d has no weight quantizer: INT8 export needs a quantization-aware trained model (method '%s')",
           i + 1, method);
   for (int i = 0; i < 2; i++)
-    if (model->aq[i] == NULL || model->aq[i]->ops == NULL || model->aq[i]->ops->export_act == NULL)
+    if (aq[i] == NULL || aq[i]->ops == NULL || aq[i]->ops->export_act == NULL)
       FAIL ("conv%d has no activation quantizer: INT8 export needs a quantization-aware trained model "
           "(method '%s')", i + 1, method);
 
@@ -64,7 +68,7 @@ export_model (const EspcnFloatModel *model, const char *method, GHashTable *meta
   step[0] = step[3] = 1.0 / ESPCN_PIXEL_MAX;
   for (int i = 0; i < 2; i++) {
     float s_a = 0.0f;
-    if (!model->aq[i]->ops->export_act (model->aq[i], &s_a, &qmax[i + 1], error)) {
+    if (!aq[i]->ops->export_act (aq[i], &s_a, &qmax[i + 1], error)) {
       g_prefix_error (error, "conv%d activation quantizer: ", i + 1);
       return NULL;
     }
@@ -88,7 +92,7 @@ export_model (const EspcnFloatModel *model, const char *method, GHashTable *meta
     g_autofree gint32 *w_int = g_new0 (gint32, nw);
     own[i].wscale = g_new0 (float, cout);
     EspcnWeightExport ex = { w_int, own[i].wscale, 0 };
-    if (!model->wq[i]->ops->export_weights (model->wq[i], model->weight[i], nw, &ex, error)) {
+    if (!wq[i]->ops->export_weights (wq[i], model->weight[i], nw, &ex, error)) {
       g_prefix_error (error, "conv%d weight quantizer: ", n);
       return NULL;
     }
@@ -176,11 +180,11 @@ export_model (const EspcnFloatModel *model, const char *method, GHashTable *meta
 }
 
 EspcnInt8Model *
-espcn_export_int8_model (const EspcnFloatModel *model, const char *method, GHashTable *metadata, GError **error)
+espcn_export_int8_model (const EspcnQatModel *qm, GHashTable *metadata, GError **error)
 {
-  g_return_val_if_fail (model != NULL, NULL);
+  g_return_val_if_fail (qm != NULL && qm->model != NULL && qm->method != NULL, NULL);
   Owned own[3] = { { 0 } };
-  EspcnInt8Model *m = export_model (model, method, metadata, own, error);
+  EspcnInt8Model *m = export_model (qm, metadata, own, error);
   for (int i = 0; i < 3; i++)
     owned_clear (&own[i]);
   if (m == NULL)
@@ -189,10 +193,9 @@ espcn_export_int8_model (const EspcnFloatModel *model, const char *method, GHash
 }
 
 gboolean
-espcn_export_int8 (const EspcnFloatModel *model, const char *method, GHashTable *metadata, const char *out_path,
-                   GError **error)
+espcn_export_int8 (const EspcnQatModel *qm, GHashTable *metadata, const char *out_path, GError **error)
 {
-  g_return_val_if_fail (model != NULL && out_path != NULL, FALSE);
-  g_autoptr (EspcnInt8Model) m = espcn_export_int8_model (model, method, metadata, error);
+  g_return_val_if_fail (qm != NULL && out_path != NULL, FALSE);
+  g_autoptr (EspcnInt8Model) m = espcn_export_int8_model (qm, metadata, error);
   return m != NULL && espcn_int8_model_save (m, out_path, error);
 }

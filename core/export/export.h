@@ -13,21 +13,19 @@
 #include <glib.h>
 
 #include "engine/model.h"
-#include "nn/model.h"
+#include "train/qat-model.h"
 
 G_BEGIN_DECLS
 
-/* Build the INT8 model in memory.  `method` names the QAT method ("lsq", ...);
- * `metadata` (may be NULL) adds or overrides keys such as "train_data",
+/* Build the INT8 model in memory from a QAT model: its method names the model,
+ * its quantizer slots give the integer grids (attached or not); `metadata` (may be NULL) adds or overrides keys such as "train_data",
  * "val_psnr_y", "recipe", "creator" and "created" (the last two default to this
  * library's name and version and the current UTC time).  Fails, naming the
  * tensor, for NaN/Inf in a weight or bias, for a model without quantizers
  * (method "none"), and for anything the INT8 format cannot hold. */
-EspcnInt8Model *espcn_export_int8_model (const EspcnFloatModel *model, const char *method, GHashTable *metadata,
-                                         GError **error);
+EspcnInt8Model *espcn_export_int8_model (const EspcnQatModel *qm, GHashTable *metadata, GError **error);
 
 /* The same, written to `out_path` atomically (a complete file or none). */
-gboolean espcn_export_int8 (const EspcnFloatModel *model, const char *method, GHashTable *metadata,
-                            const char *out_path, GError **error);
+gboolean espcn_export_int8 (const EspcnQatModel *qm, GHashTable *metadata, const char *out_path, GError **error);
 
 G_END_DECLS

@@ -775,3 +775,22 @@ espcn_safetensors_writer_write_file (const EspcnSafetensorsWriter *w, const char
   }
   return espcn_atomic_file_commit (f, error);
 }
+
+gboolean
+espcn_safetensors_read_f32 (const EspcnSafetensors *st, const char *name, float *dst, gsize n, GError **error)
+{
+  gint64 shape[1] = { (gint64) n };
+  const EspcnTensor *t = espcn_safetensors_get_typed (st, name, ESPCN_DTYPE_F32, 1, shape, error);
+  if (t == NULL)
+    return FALSE;
+  memcpy (dst, t->data, n * sizeof (float));
+  return TRUE;
+}
+
+gboolean
+espcn_safetensors_writer_add_f32 (EspcnSafetensorsWriter *w, const char *name, const float *data, gsize n,
+                                  GError **error)
+{
+  gint64 shape[1] = { (gint64) n };
+  return espcn_safetensors_writer_add (w, name, ESPCN_DTYPE_F32, 1, shape, data, error);
+}

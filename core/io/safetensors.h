@@ -97,6 +97,11 @@ const EspcnTensor *espcn_safetensors_get_typed (const EspcnSafetensors *st, cons
                                                 EspcnDType dtype, int ndim,
                                                 const gint64 *expected_shape, GError **error);
 
+/* Copies the 1-D F32 tensor `name` of exactly n values into dst (the flat
+ * tensors of training checkpoints); the error as for get_typed. */
+gboolean espcn_safetensors_read_f32 (const EspcnSafetensors *st, const char *name, float *dst, gsize n,
+                                     GError **error);
+
 /* A "__metadata__" value, or NULL when absent. */
 const char *espcn_safetensors_get_metadata (const EspcnSafetensors *st, const char *key);
 /* All metadata keys, sorted (strcmp), NULL-terminated, owned by st. */
@@ -119,6 +124,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (EspcnSafetensorsWriter, espcn_safetensors_writer_
 gboolean espcn_safetensors_writer_add (EspcnSafetensorsWriter *w, const char *name,
                                        EspcnDType dtype, int ndim, const gint64 *shape,
                                        const void *data, GError **error);
+/* Adds n floats as a 1-D F32 tensor. */
+gboolean espcn_safetensors_writer_add_f32 (EspcnSafetensorsWriter *w, const char *name, const float *data, gsize n,
+                                           GError **error);
 /* Set (or replace) a metadata string; key and value must be UTF-8 without NUL. */
 gboolean espcn_safetensors_writer_set_metadata (EspcnSafetensorsWriter *w, const char *key,
                                                 const char *value, GError **error);

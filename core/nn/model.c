@@ -169,33 +169,15 @@ espcn_float_model_params (EspcnFloatModel *m, EspcnParamRef refs[ESPCN_FLOAT_MOD
   return ESPCN_FLOAT_MODEL_N_PARAMS;
 }
 
-/* The quantizers in a fixed order, with their checkpoint names. */
+/* The quantizers set now, in the order wq[0], aq[0], wq[1], aq[1], wq[2]. */
 static int
-list_quantizers (EspcnFloatModel *m, EspcnQuantizer *qs[ESPCN_FLOAT_MODEL_MAX_QUANT], const char **names)
+list_quantizers (EspcnFloatModel *m, EspcnQuantizer *qs[ESPCN_FLOAT_MODEL_MAX_QUANT])
 {
-  static const char *const all_names[] = { "conv1.weight_quant", "conv1.act_quant", "conv2.weight_quant",
-                                           "conv2.act_quant", "conv3.weight_quant" };
   EspcnQuantizer *all[] = { m->wq[0], m->aq[0], m->wq[1], m->aq[1], m->wq[2] };
   int n = 0;
   for (int i = 0; i < ESPCN_FLOAT_MODEL_MAX_QUANT; i++)
-    if (all[i]) {
-      if (names)
-        names[n] = all_names[i];
+    if (all[i])
       qs[n++] = all[i];
-    }
-  return n;
-}
-
-guint
-espcn_float_model_quant_params (EspcnFloatModel *m, EspcnParamRef refs[ESPCN_FLOAT_MODEL_MAX_QUANT])
-{
-  EspcnQuantizer *qs[ESPCN_FLOAT_MODEL_MAX_QUANT];
-  const char *names[ESPCN_FLOAT_MODEL_MAX_QUANT];
-  int nq = list_quantizers (m, qs, names);
-  guint n = 0;
-  for (int i = 0; i < nq; i++)
-    if (qs[i]->n_params > 0)
-      refs[n++] = (EspcnParamRef) { names[i], qs[i]->params, qs[i]->grads, qs[i]->n_params };
   return n;
 }
 
@@ -459,7 +441,7 @@ espcn_float_model_train_step_grads (EspcnFloatModel *m, const float *lr, const f
       memset (p->chunk[c].gacc[i], 0, sizeof (float) * espcn_conv2d_grad_acc_size (&p->conv[i]));
   }
   EspcnQuantizer *qs[ESPCN_FLOAT_MODEL_MAX_QUANT];
-  int nq = list_quantizers (m, qs, NULL);
+  int nq = list_quantizers (m, qs);
   for (int i = 0; i < nq; i++)
     if (qs[i]->n_params)
       memset (qs[i]->grads, 0, sizeof (float) * qs[i]->n_params);
@@ -556,7 +538,7 @@ void
 espcn_float_model_quant_step (EspcnFloatModel *m, float progress)
 {
   EspcnQuantizer *qs[ESPCN_FLOAT_MODEL_MAX_QUANT];
-  int nq = list_quantizers (m, qs, NULL);
+  int nq = list_quantizers (m, qs);
   for (int i = 0; i < nq; i++)
     if (qs[i]->ops->step)
       qs[i]->ops->step (qs[i], progress);

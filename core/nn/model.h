@@ -5,7 +5,7 @@
  *
  * Each conv's weights pass through wq[i] (when set) before the conv.  Quantizers are
  * borrowed: the model never frees them; set a pointer to NULL to run that tensor in
- * float.  Their `training` flag is theirs: the model only calls forward/backward.
+ * float.  train/qat-model.h owns, attaches and checkpoints them.  Their `training` flag is theirs: the model only calls forward/backward.
  *
  * Threads: a batch is split into ESPCN_NN_CHUNKS fixed contiguous chunks of images,
  * each with its own workspace and gradient accumulators, summed in chunk order; so
@@ -66,11 +66,6 @@ void espcn_float_model_set_threads (EspcnFloatModel *model, int n_threads);
 /* The 6 parameter tensors (names "conv1.weight", "conv1.bias", ..., "conv3.bias"),
  * with their gradients.  Returns ESPCN_FLOAT_MODEL_N_PARAMS. */
 guint espcn_float_model_params (EspcnFloatModel *model, EspcnParamRef refs[ESPCN_FLOAT_MODEL_N_PARAMS]);
-
-/* The learned parameters of the quantizers set now, with n_params > 0, in the order
- * wq[0], aq[0], wq[1], aq[1], wq[2]; names "conv1.weight_quant", "conv1.act_quant",
- * "conv2.weight_quant", "conv2.act_quant", "conv3.weight_quant".  Returns the count. */
-guint espcn_float_model_quant_params (EspcnFloatModel *model, EspcnParamRef refs[ESPCN_FLOAT_MODEL_MAX_QUANT]);
 
 /* One training pass: zeroes all gradients (model and quantizers), runs forward on
  * lr[n][3][lr_h][lr_w], the loss against hr[n][3][lr_h*s][lr_w*s] (mean over all

@@ -185,27 +185,3 @@ espcn_fq_check_setup (const char *method, EspcnQuantizer *q, size_t n, GError **
   }
   return TRUE;
 }
-
-void
-espcn_fq_absmax_weight_forward (const float *w, float *y, size_t n, int channels, float *scale)
-{
-  const float qmax = ESPCN_WEIGHT_QMAX_INT8;
-  espcn_fq_absmax_scales (w, n, channels, qmax, scale);
-  espcn_fq_uniform_per_channel (w, y, n, channels, scale, -qmax, qmax);
-}
-
-gboolean
-espcn_fq_absmax_weight_export (const char *method, const float *w, size_t n, int channels, EspcnWeightExport *out,
-                               GError **error)
-{
-  const float qmax = ESPCN_WEIGHT_QMAX_INT8;
-  if (channels < 1 || n == 0 || n % (size_t) channels != 0) {
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-        "%s: cannot export %zu weights as %d output channels", method, n, channels);
-    return FALSE;
-  }
-  espcn_fq_absmax_scales (w, n, channels, qmax, out->scale);
-  out->w_int_max = ESPCN_WEIGHT_QMAX_INT8;
-  g_autofree char *what = g_strdup_printf ("%s weight export", method);
-  return espcn_fq_levels_per_channel (what, w, out->w_int, n, channels, out->scale, -qmax, qmax, error);
-}

@@ -124,12 +124,4 @@ float espcn_fq_relu_quantile (const float *x, size_t n, double p);
  * activation quantizer is per tensor (channels == 1) with qmax in [1, 255]. */
 gboolean espcn_fq_check_setup (const char *method, EspcnQuantizer *q, size_t n, GError **error);
 
-/* The symmetric max-based per-channel weight quantizer of PACT and STE:
- * scale[c] = max |w_c| / 127 (espcn_fq_absmax_scales), levels in [-127, 127].
- * forward writes the scales it used to `scale` (channels values); export fills
- * out->w_int, out->scale and out->w_int_max = 127. */
-void espcn_fq_absmax_weight_forward (const float *w, float *y, size_t n, int channels, float *scale);
-gboolean espcn_fq_absmax_weight_export (const char *method, const float *w, size_t n, int channels,
-                                        EspcnWeightExport *out, GError **error);
-
 G_END_DECLS

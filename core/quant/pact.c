@@ -22,9 +22,9 @@
  * 0.1% are left for the gradient to argue about).  Falls back to the batch max,
  * then to 1, if the batch is (nearly) all non-positive.
  *
- * Weights: symmetric per output channel, scale max |w_c| / 127, levels in
- * [-127, 127], gradient straight through (nothing is clipped with a max-based
- * scale; the scale's own dependence on max |w| is not differentiated).  The PACT
+ * Weights: the absmax quantizer shared with STE (absmax-weight.h): symmetric per
+ * output channel, scale max |w_c| / 127, levels in [-127, 127], gradient straight
+ * through.  The PACT
  * paper quantized weights with DoReFa; this project exports PACT models to the
  * int8 engine, so its weights use the int8 grid like the other int8 methods.
  *
@@ -32,6 +32,7 @@
  * init() initialises from its own input.
  */
 #include "quant/methods.h"
+#include "quant/absmax-weight.h"
 #include "quant/fakequant.h"
 
 #include <gio/gio.h>
@@ -39,10 +40,6 @@
 #define PACT_ALPHA_MIN 1e-6f
 #define PACT_LAMBDA 1e-6f
 #define PACT_INIT_QUANTILE 0.999
-
-typedef struct {
-  float *scale;   /* weights: the per-channel scales of the last forward */
-} PactPriv;
 
 static float
 pact_alpha (const EspcnQuantizer *q)
@@ -122,57 +119,7 @@ pact_export_act (EspcnQuantizer *q, float *scale, gint32 *qmax, GError **error)
   return TRUE;
 }
 
-/* ---- weights ---- */
-
-static void
-pact_weight_init (EspcnQuantizer *q, const float *x, size_t n)
-{
-  (void) q;   /* max-based scales are recomputed every forward */
-  (void) x;
-  (void) n;
-}
-
-static void
-pact_weight_forward (EspcnQuantizer *q, const float *x, float *y, size_t n)
-{
-  g_return_if_fail (n % (size_t) q->channels == 0);
-  PactPriv *priv = q->priv;
-  espcn_fq_absmax_weight_forward (x, y, n, q->channels, priv->scale);
-}
-
-static void
-pact_weight_backward (EspcnQuantizer *q, const float *x, const float *dy, float *dx, size_t n)
-{
-  (void) q;
-  (void) x;
-  for (size_t i = 0; i < n; i++)
-    dx[i] = dy[i];
-}
-
-static gboolean
-pact_export_weights (EspcnQuantizer *q, const float *w, size_t n, EspcnWeightExport *out, GError **error)
-{
-  return espcn_fq_absmax_weight_export ("pact", w, n, q->channels, out, error);
-}
-
-static void
-pact_free_state (EspcnQuantizer *q)
-{
-  PactPriv *priv = q->priv;
-  if (priv != NULL)
-    g_free (priv->scale);
-  g_free (priv);
-  q->priv = NULL;
-}
-
-static const EspcnQuantizerOps pact_weight_ops = {
-  .method = "pact",
-  .init = pact_weight_init,
-  .forward = pact_weight_forward,
-  .backward = pact_weight_backward,
-  .export_weights = pact_export_weights,
-  .free_state = pact_free_state,
-};
+static const EspcnQuantizerOps pact_weight_ops = ESPCN_ABSMAX_WEIGHT_OPS ("pact");
 
 static const EspcnQuantizerOps pact_act_ops = {
   .method = "pact",
@@ -181,7 +128,6 @@ static const EspcnQuantizerOps pact_act_ops = {
   .backward = pact_act_backward,
   .regularizer = pact_act_regularizer,
   .export_act = pact_export_act,
-  .free_state = pact_free_state,
 };
 
 gboolean
@@ -189,11 +135,8 @@ espcn_quant_pact_setup (EspcnQuantizer *q, size_t n, GError **error)
 {
   if (!espcn_fq_check_setup ("pact", q, n, error))
     return FALSE;
-  PactPriv *priv = g_new0 (PactPriv, 1);
-  q->priv = priv;
   if (q->role == ESPCN_QUANT_WEIGHT) {
-    q->ops = &pact_weight_ops;
-    priv->scale = g_new0 (float, q->channels);
+    espcn_absmax_weight_setup (q, &pact_weight_ops);
     return TRUE;
   }
   q->ops = &pact_act_ops;

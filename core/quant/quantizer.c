@@ -4,18 +4,15 @@
 
 #include <string.h>
 
-typedef gboolean (*SetupFunc) (EspcnQuantizer *q, size_t n, GError **error);
-
-static const struct {
-  const char *name;
-  SetupFunc setup;
-} methods[] = {
-  { "lsq", espcn_quant_lsq_setup },
-  { "pact", espcn_quant_pact_setup },
-  { "adaround", espcn_quant_adaround_setup },
-  { "apot", espcn_quant_apot_setup },
-  { "dorefa", espcn_quant_dorefa_setup },
-  { "ste", espcn_quant_ste_setup },
+/* Reference-table order; "none" first. */
+static const EspcnQuantMethod methods[] = {
+  { "none", FALSE, 0, FALSE, NULL },
+  { "lsq", TRUE, ESPCN_ACT_QMAX_FAST, TRUE, espcn_quant_lsq_setup },
+  { "pact", TRUE, ESPCN_ACT_QMAX_FAST, FALSE, espcn_quant_pact_setup },
+  { "adaround", TRUE, ESPCN_ACT_QMAX_FAST, FALSE, espcn_quant_adaround_setup },
+  { "apot", TRUE, ESPCN_ACT_QMAX_WIDE, FALSE, espcn_quant_apot_setup },
+  { "dorefa", TRUE, ESPCN_ACT_QMAX_WIDE, FALSE, espcn_quant_dorefa_setup },
+  { "ste", TRUE, ESPCN_ACT_QMAX_FAST, FALSE, espcn_quant_ste_setup },
 };
 
 static const char *const method_names[] = { "lsq", "pact", "adaround", "apot", "dorefa", "ste", NULL };
@@ -26,15 +23,38 @@ espcn_quant_methods (void)
   return method_names;
 }
 
+const EspcnQuantMethod *
+espcn_quant_method_lookup (const char *name)
+{
+  for (gsize i = 0; name != NULL && i < G_N_ELEMENTS (methods); i++)
+    if (strcmp (methods[i].name, name) == 0)
+      return &methods[i];
+  return NULL;
+}
+
 gint32
 espcn_quant_method_act_qmax (const char *method)
 {
-  if (g_strcmp0 (method, "apot") == 0 || g_strcmp0 (method, "dorefa") == 0)
-    return ESPCN_ACT_QMAX_WIDE;
-  for (gsize i = 0; i < G_N_ELEMENTS (methods); i++)
-    if (g_strcmp0 (methods[i].name, method) == 0)
-      return ESPCN_ACT_QMAX_FAST;
-  return -1;
+  const EspcnQuantMethod *m = espcn_quant_method_lookup (method);
+  return m != NULL && m->quantized ? m->act_qmax : -1;
+}
+
+EspcnQuantizer *
+espcn_quant_method_new_quantizer (const EspcnQuantMethod *method, EspcnQuantRole role, int channels, size_t n,
+                                  gint32 qmax, GError **error)
+{
+  g_return_val_if_fail (method != NULL && method->setup != NULL, NULL);
+  g_return_val_if_fail (channels >= 1, NULL);
+  EspcnQuantizer *q = g_new0 (EspcnQuantizer, 1);
+  q->role = role;
+  q->channels = channels;
+  q->qmax = qmax;
+  q->training = TRUE;
+  if (!method->setup (q, n, error)) {
+    espcn_quantizer_free (q);
+    return NULL;
+  }
+  return q;
 }
 
 EspcnQuantizer *
@@ -42,24 +62,13 @@ espcn_quantizer_new (const char *method, EspcnQuantRole role, int channels, size
 {
   g_return_val_if_fail (method != NULL, NULL);
   g_return_val_if_fail (channels >= 1, NULL);
-
-  for (gsize i = 0; i < G_N_ELEMENTS (methods); i++) {
-    if (strcmp (methods[i].name, method) != 0)
-      continue;
-    EspcnQuantizer *q = g_new0 (EspcnQuantizer, 1);
-    q->role = role;
-    q->channels = channels;
-    q->qmax = qmax;
-    q->training = TRUE;
-    if (!methods[i].setup (q, n, error)) {
-      espcn_quantizer_free (q);
-      return NULL;
-    }
-    return q;
+  const EspcnQuantMethod *m = espcn_quant_method_lookup (method);
+  if (m == NULL || !m->quantized) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+        "unknown quantization method '%s' (known: lsq, pact, adaround, apot, dorefa, ste)", method);
+    return NULL;
   }
-  g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-      "unknown quantization method '%s' (known: lsq, pact, adaround, apot, dorefa, ste)", method);
-  return NULL;
+  return espcn_quant_method_new_quantizer (m, role, channels, n, qmax, error);
 }
 
 void

@@ -93,22 +93,42 @@ struct _EspcnQuantizer {
   void *priv;        /* method-private data */
 };
 
-/* Create a quantizer for `method` ("lsq", "pact", "adaround", "apot", "dorefa",
- * "ste") and `role`.  Returns NULL with `error` set for an unknown method or a
- * method that does not quantize that role (AdaRound's activation quantizer is a
- * ReLU until calibrated, then a fixed grid: see adaround.c).
- * `n` is the tensor size for weights (needed by AdaRound's V), ignored for
- * activations; `qmax` the grid's largest level (see the constants above). */
+/* One quantization method as the rest of the project sees it: the table of
+ * these (espcn_quant_method_lookup) is the only place that knows a method by its
+ * name.  "none" (float training, no quantizers) is in the table too. */
+typedef struct {
+  const char *name;         /* "none", "lsq", "pact", "adaround", "apot", "dorefa", "ste" */
+  gboolean quantized;       /* FALSE only for "none" */
+  /* The grid's largest hidden-activation level: ESPCN_ACT_QMAX_FAST (127) for the
+   * int8-weight methods, ESPCN_ACT_QMAX_WIDE (255) for APoT and DoReFa, whose
+   * weights need s16 (docs/integer-grid.md); 0 for "none". */
+  gint32 act_qmax;
+  /* The learned parameters are step sizes that may train in log space (LSQ). */
+  gboolean log_space_params;
+  /* Fills q->ops and allocates q->params/grads/state/priv; NULL for "none". */
+  gboolean (*setup) (EspcnQuantizer *q, size_t n, GError **error);
+} EspcnQuantMethod;
+
+/* The method called `name`, or NULL when there is none. */
+const EspcnQuantMethod *espcn_quant_method_lookup (const char *name);
+
+/* A quantizer of a quantized `method` for `role`.  Returns NULL with `error` set
+ * for a method that does not quantize that role.  `n` is the tensor size for
+ * weights (needed by AdaRound's V), ignored for activations; `qmax` the grid's
+ * largest level (see the constants above). */
+EspcnQuantizer *espcn_quant_method_new_quantizer (const EspcnQuantMethod *method, EspcnQuantRole role, int channels,
+                                                  size_t n, gint32 qmax, GError **error);
+
+/* The same by name: NULL with `error` set for an unknown or unquantized method
+ * ("lsq", "pact", "adaround", "apot", "dorefa", "ste" are known). */
 EspcnQuantizer *espcn_quantizer_new (const char *method, EspcnQuantRole role, int channels, size_t n,
                                      gint32 qmax, GError **error);
 void espcn_quantizer_free (EspcnQuantizer *q);
 
-/* The method names, NULL-terminated, in the order of the reference table. */
+/* The quantized methods' names, NULL-terminated, in the order of the reference table. */
 const char *const *espcn_quant_methods (void);
 
-/* The grid's largest hidden-activation level for a method: ESPCN_ACT_QMAX_FAST
- * (127) for the int8-weight methods, ESPCN_ACT_QMAX_WIDE (255) for APoT and
- * DoReFa, whose weights need s16 (docs/integer-grid.md).  -1 if unknown. */
+/* The act_qmax of a quantized method by name; -1 if unknown or "none". */
 gint32 espcn_quant_method_act_qmax (const char *method);
 
 /* Round half up, the one rounding rule of the grid (the engine's requantization

@@ -1,10 +1,9 @@
 /* STE: plain fake quantization with max-based scales and the straight-through
  * estimator (the baseline QAT of Bengio et al. 2013 / Jacob et al. 2018).
  *
- * Weights: symmetric per output channel, s_c = max |w_c| / 127 recomputed every
- * forward, levels round_half_up (w / s_c) in [-127, 127]; dw = dy (nothing is
- * clipped with a max-based scale; the scale's dependence on max |w| is not
- * differentiated).
+ * Weights: the absmax quantizer shared with PACT (absmax-weight.h): symmetric per
+ * output channel, s_c = max |w_c| / 127 recomputed every forward, levels
+ * round_half_up (w / s_c) in [-127, 127]; dw = dy.
  *
  * Activations: per tensor, s = r / qmax with r an exponential moving average of
  * the batch maximum of max (x, 0):
@@ -21,6 +20,7 @@
  * state = { r, initialised } so that a checkpoint resumes exactly.
  */
 #include "quant/methods.h"
+#include "quant/absmax-weight.h"
 #include "quant/fakequant.h"
 
 #include <gio/gio.h>
@@ -28,10 +28,6 @@
 #define STE_MOMENTUM 0.99f
 
 enum { STE_STATE_RUNNING_MAX, STE_STATE_INITIALISED, STE_N_STATE };
-
-typedef struct {
-  float *scale;   /* weights: the per-channel scales of the last forward */
-} StePriv;
 
 /* ---- activations ---- */
 
@@ -85,57 +81,7 @@ ste_export_act (EspcnQuantizer *q, float *scale, gint32 *qmax, GError **error)
   return TRUE;
 }
 
-/* ---- weights ---- */
-
-static void
-ste_weight_init (EspcnQuantizer *q, const float *x, size_t n)
-{
-  (void) q;   /* max-based scales are recomputed every forward */
-  (void) x;
-  (void) n;
-}
-
-static void
-ste_weight_forward (EspcnQuantizer *q, const float *x, float *y, size_t n)
-{
-  g_return_if_fail (n % (size_t) q->channels == 0);
-  StePriv *priv = q->priv;
-  espcn_fq_absmax_weight_forward (x, y, n, q->channels, priv->scale);
-}
-
-static void
-ste_weight_backward (EspcnQuantizer *q, const float *x, const float *dy, float *dx, size_t n)
-{
-  (void) q;
-  (void) x;
-  for (size_t i = 0; i < n; i++)
-    dx[i] = dy[i];
-}
-
-static gboolean
-ste_export_weights (EspcnQuantizer *q, const float *w, size_t n, EspcnWeightExport *out, GError **error)
-{
-  return espcn_fq_absmax_weight_export ("ste", w, n, q->channels, out, error);
-}
-
-static void
-ste_free_state (EspcnQuantizer *q)
-{
-  StePriv *priv = q->priv;
-  if (priv != NULL)
-    g_free (priv->scale);
-  g_free (priv);
-  q->priv = NULL;
-}
-
-static const EspcnQuantizerOps ste_weight_ops = {
-  .method = "ste",
-  .init = ste_weight_init,
-  .forward = ste_weight_forward,
-  .backward = ste_weight_backward,
-  .export_weights = ste_export_weights,
-  .free_state = ste_free_state,
-};
+static const EspcnQuantizerOps ste_weight_ops = ESPCN_ABSMAX_WEIGHT_OPS ("ste");
 
 static const EspcnQuantizerOps ste_act_ops = {
   .method = "ste",
@@ -143,7 +89,6 @@ static const EspcnQuantizerOps ste_act_ops = {
   .forward = ste_act_forward,
   .backward = ste_act_backward,
   .export_act = ste_export_act,
-  .free_state = ste_free_state,
 };
 
 gboolean
@@ -151,11 +96,8 @@ espcn_quant_ste_setup (EspcnQuantizer *q, size_t n, GError **error)
 {
   if (!espcn_fq_check_setup ("ste", q, n, error))
     return FALSE;
-  StePriv *priv = g_new0 (StePriv, 1);
-  q->priv = priv;
   if (q->role == ESPCN_QUANT_WEIGHT) {
-    q->ops = &ste_weight_ops;
-    priv->scale = g_new0 (float, q->channels);
+    espcn_absmax_weight_setup (q, &ste_weight_ops);
     return TRUE;
   }
   q->ops = &ste_act_ops;

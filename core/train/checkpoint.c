@@ -5,24 +5,6 @@
 
 #include "io/safetensors.h"
 
-static const char *const slot_names[ESPCN_N_QUANT_SLOTS] = {
-  "conv1.weight_quant", "conv1.act_quant", "conv2.weight_quant", "conv2.act_quant", "conv3.weight_quant",
-};
-
-const char *
-espcn_quant_slot_name (guint slot)
-{
-  g_return_val_if_fail (slot < ESPCN_N_QUANT_SLOTS, NULL);
-  return slot_names[slot];
-}
-
-static gboolean
-add_f32 (EspcnSafetensorsWriter *w, const char *name, const float *data, size_t n, GError **error)
-{
-  gint64 shape[1] = { (gint64) n };
-  return espcn_safetensors_writer_add (w, name, ESPCN_DTYPE_F32, 1, shape, data, error);
-}
-
 static gboolean
 set_meta_int (EspcnSafetensorsWriter *w, const char *key, gint64 v, GError **error)
 {
@@ -31,29 +13,13 @@ set_meta_int (EspcnSafetensorsWriter *w, const char *key, gint64 v, GError **err
 }
 
 gboolean
-espcn_checkpoint_save (const char *path, EspcnFloatModel *model, EspcnAdam *adam,
-                       EspcnQuantizer *const quant[ESPCN_N_QUANT_SLOTS], const EspcnTrainPosition *pos,
+espcn_checkpoint_save (const char *path, EspcnQatModel *qm, EspcnAdam *adam, const EspcnTrainPosition *pos,
                        GHashTable *options, GError **error)
 {
+  const EspcnFloatModel *model = qm->model;
   g_autoptr (EspcnSafetensorsWriter) w = espcn_safetensors_writer_new ();
-
-  EspcnParamRef refs[ESPCN_FLOAT_MODEL_N_PARAMS];
-  guint n_refs = espcn_float_model_params (model, refs);
-  for (guint i = 0; i < n_refs; i++)
-    if (!add_f32 (w, refs[i].name, refs[i].param, refs[i].n, error))
-      return FALSE;
-
-  for (guint i = 0; i < ESPCN_N_QUANT_SLOTS; i++) {
-    const EspcnQuantizer *q = quant[i];
-    if (q == NULL)
-      continue;
-    g_autofree char *pname = g_strdup_printf ("%s.params", slot_names[i]);
-    g_autofree char *sname = g_strdup_printf ("%s.state", slot_names[i]);
-    if (q->n_params > 0 && !add_f32 (w, pname, q->params, q->n_params, error))
-      return FALSE;
-    if (q->n_state > 0 && !add_f32 (w, sname, q->state, q->n_state, error))
-      return FALSE;
-  }
+  if (!espcn_qat_model_save_tensors (qm, w, error))
+    return FALSE;
 
   guint n_adam = espcn_adam_n_tensors (adam);
   for (guint i = 0; i < n_adam; i++) {
@@ -63,7 +29,7 @@ espcn_checkpoint_save (const char *path, EspcnFloatModel *model, EspcnAdam *adam
     espcn_adam_tensor_state (adam, i, &name, &m, &v, &n);
     g_autofree char *mname = g_strdup_printf ("adam.%u.m.%s", i, name);
     g_autofree char *vname = g_strdup_printf ("adam.%u.v.%s", i, name);
-    if (!add_f32 (w, mname, m, n, error) || !add_f32 (w, vname, v, n, error))
+    if (!espcn_safetensors_writer_add_f32 (w, mname, m, n, error) || !espcn_safetensors_writer_add_f32 (w, vname, v, n, error))
       return FALSE;
   }
 
@@ -90,17 +56,12 @@ espcn_checkpoint_save (const char *path, EspcnFloatModel *model, EspcnAdam *adam
 }
 
 static gboolean
-restore_f32 (const EspcnSafetensors *st, const char *path, const char *name, float *dst, size_t n, GError **error)
+restore_tensors (EspcnQatModel *qm, const EspcnSafetensors *st, const char *path, gboolean quantizers, GError **error)
 {
-  gint64 shape[1] = { (gint64) n };
-  g_autoptr (GError) local = NULL;
-  const EspcnTensor *t = espcn_safetensors_get_typed (st, name, ESPCN_DTYPE_F32, 1, shape, &local);
-  if (t == NULL) {
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "checkpoint %s does not match this run: %s", path,
-        local->message);
+  if (!espcn_qat_model_restore_tensors (qm, st, quantizers, error)) {
+    g_prefix_error (error, "checkpoint %s does not match this run: ", path);
     return FALSE;
   }
-  memcpy (dst, t->data, n * sizeof (float));
   return TRUE;
 }
 
@@ -119,10 +80,10 @@ meta_int (const EspcnSafetensors *st, const char *path, const char *key, gint64 
 }
 
 gboolean
-espcn_checkpoint_load (const char *path, EspcnFloatModel *model, EspcnAdam *adam,
-                       EspcnQuantizer *const quant[ESPCN_N_QUANT_SLOTS], GHashTable *options,
+espcn_checkpoint_load (const char *path, EspcnQatModel *qm, EspcnAdam *adam, GHashTable *options,
                        EspcnTrainPosition *pos, GError **error)
 {
+  const EspcnFloatModel *model = qm->model;
   g_autoptr (EspcnSafetensors) st = espcn_safetensors_load_file (path, error);
   if (st == NULL)
     return FALSE;
@@ -162,23 +123,8 @@ espcn_checkpoint_load (const char *path, EspcnFloatModel *model, EspcnAdam *adam
     }
   }
 
-  EspcnParamRef refs[ESPCN_FLOAT_MODEL_N_PARAMS];
-  guint n_refs = espcn_float_model_params (model, refs);
-  for (guint i = 0; i < n_refs; i++)
-    if (!restore_f32 (st, path, refs[i].name, refs[i].param, refs[i].n, error))
-      return FALSE;
-
-  for (guint i = 0; i < ESPCN_N_QUANT_SLOTS; i++) {
-    EspcnQuantizer *q = quant[i];
-    if (q == NULL)
-      continue;
-    g_autofree char *pname = g_strdup_printf ("%s.params", slot_names[i]);
-    g_autofree char *sname = g_strdup_printf ("%s.state", slot_names[i]);
-    if (q->n_params > 0 && !restore_f32 (st, path, pname, q->params, q->n_params, error))
-      return FALSE;
-    if (q->n_state > 0 && !restore_f32 (st, path, sname, q->state, q->n_state, error))
-      return FALSE;
-  }
+  if (!restore_tensors (qm, st, path, TRUE, error))
+    return FALSE;
 
   guint n_adam = espcn_adam_n_tensors (adam);
   for (guint i = 0; i < n_adam; i++) {
@@ -188,8 +134,10 @@ espcn_checkpoint_load (const char *path, EspcnFloatModel *model, EspcnAdam *adam
     espcn_adam_tensor_state (adam, i, &name, &m, &v, &n);
     g_autofree char *mname = g_strdup_printf ("adam.%u.m.%s", i, name);
     g_autofree char *vname = g_strdup_printf ("adam.%u.v.%s", i, name);
-    if (!restore_f32 (st, path, mname, m, n, error) || !restore_f32 (st, path, vname, v, n, error))
+    if (!espcn_safetensors_read_f32 (st, mname, m, n, error) || !espcn_safetensors_read_f32 (st, vname, v, n, error)) {
+      g_prefix_error (error, "checkpoint %s does not match this run: ", path);
       return FALSE;
+    }
   }
   espcn_adam_set_step (adam, adam_step);
 
@@ -200,8 +148,9 @@ espcn_checkpoint_load (const char *path, EspcnFloatModel *model, EspcnAdam *adam
 }
 
 gboolean
-espcn_checkpoint_load_weights (const char *path, EspcnFloatModel *model, GError **error)
+espcn_checkpoint_load_weights (const char *path, EspcnQatModel *qm, GError **error)
 {
+  const EspcnFloatModel *model = qm->model;
   g_autoptr (EspcnSafetensors) st = espcn_safetensors_load_file (path, error);
   if (st == NULL)
     return FALSE;
@@ -218,12 +167,7 @@ espcn_checkpoint_load_weights (const char *path, EspcnFloatModel *model, GError 
         model->config.scale, model->config.features);
     return FALSE;
   }
-  EspcnParamRef refs[ESPCN_FLOAT_MODEL_N_PARAMS];
-  guint n_refs = espcn_float_model_params (model, refs);
-  for (guint i = 0; i < n_refs; i++)
-    if (!restore_f32 (st, path, refs[i].name, refs[i].param, refs[i].n, error))
-      return FALSE;
-  return TRUE;
+  return restore_tensors (qm, st, path, FALSE, error);
 }
 
 char *

@@ -11,7 +11,7 @@
 #include <glib.h>
 
 #include "nn/adam.h"
-#include "nn/model.h"
+#include "train/qat-model.h"
 
 G_BEGIN_DECLS
 
@@ -24,30 +24,22 @@ typedef struct {
   gboolean quant_on;      /* quantizers attached and initialised */
 } EspcnTrainPosition;
 
-/* The quantizer slots of a model in a fixed order: wq[0], aq[0], wq[1], aq[1], wq[2]
- * (names "conv1.weight_quant", "conv1.act_quant", ...).  Entries may be NULL. */
-#define ESPCN_N_QUANT_SLOTS 5
-const char *espcn_quant_slot_name (guint slot);
-
 /* Writes the checkpoint atomically (temporary file + rename): an existing file at
- * `path` is replaced only by a complete new one. `quant` holds the run's
- * quantizers (attached or not yet), NULL entries for none. `options` are string
+ * `path` is replaced only by a complete new one: the QAT model's tensors
+ * (espcn_qat_model_save_tensors: quantizers attached or not yet), Adam's moments
+ * and the position.  `options` are string
  * key/values stored as metadata (e.g. "method", "seed", "lr"). */
-gboolean espcn_checkpoint_save (const char *path, EspcnFloatModel *model, EspcnAdam *adam,
-                                EspcnQuantizer *const quant[ESPCN_N_QUANT_SLOTS],
-                                const EspcnTrainPosition *pos, GHashTable *options, GError **error);
+gboolean espcn_checkpoint_save (const char *path, EspcnQatModel *qm, EspcnAdam *adam, const EspcnTrainPosition *pos, GHashTable *options, GError **error);
 
 /* Restores weights, Adam state, quantizer parameters and state into objects built
  * with the same configuration, and returns the position.  Every tensor must be
  * present with the expected shape; `options` entries must equal the file's (so a
  * resume cannot silently change the scale, method or seed). */
-gboolean espcn_checkpoint_load (const char *path, EspcnFloatModel *model, EspcnAdam *adam,
-                                EspcnQuantizer *const quant[ESPCN_N_QUANT_SLOTS],
-                                GHashTable *options, EspcnTrainPosition *pos, GError **error);
+gboolean espcn_checkpoint_load (const char *path, EspcnQatModel *qm, EspcnAdam *adam, GHashTable *options, EspcnTrainPosition *pos, GError **error);
 
 /* Copies only the weights and biases of a checkpoint (float or quantized run) into
  * a model of the same scale and features: the start of a fine-tuning run. */
-gboolean espcn_checkpoint_load_weights (const char *path, EspcnFloatModel *model, GError **error);
+gboolean espcn_checkpoint_load_weights (const char *path, EspcnQatModel *qm, GError **error);
 
 /* Reads just the metadata value `key` of a checkpoint (NULL with error if absent). */
 char *espcn_checkpoint_get_metadata (const char *path, const char *key, GError **error);

@@ -2,7 +2,6 @@
 
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "quant/quantizer.h"
@@ -12,13 +11,6 @@ typedef struct {
   const char *method;
   double psnr_y, psnr_rgb, ssim, seconds;
 } Row;
-
-static void
-note_stderr (const char *message, gpointer user_data)
-{
-  (void) user_data;
-  fprintf (stderr, "%s\n", message);
-}
 
 /* A bar chart a person can open: one bar per method, bicubic and float marked. */
 static GString *
@@ -65,7 +57,7 @@ bar_chart_svg (const Row *rows, guint n, double bicubic)
 }
 
 gboolean
-espcn_train_all (const EspcnTrainConfig *base, GError **error)
+espcn_train_all (const EspcnTrainConfig *base, char **table, GError **error)
 {
   EspcnTrainConfig cfg = *base;
   cfg.method = (char *) "none";
@@ -77,7 +69,8 @@ espcn_train_all (const EspcnTrainConfig *base, GError **error)
   opts.num_train = base->num_train;
   opts.num_val = base->num_val;
   opts.seed = base->seed;
-  opts.notice = note_stderr;
+  opts.notice = espcn_train_dataset_notice;
+  opts.notice_data = (gpointer) base;
   g_autoptr (EspcnDataset) ds = espcn_dataset_open (base->data_dir, &opts, error);
   if (ds == NULL)
     return FALSE;
@@ -112,11 +105,12 @@ espcn_train_all (const EspcnTrainConfig *base, GError **error)
   const double ref = rows[0].psnr_y;
   GString *csv = g_string_new ("method,val_psnr_y,val_psnr_rgb,val_ssim,delta_to_float_db,train_seconds\n");
   g_string_append_printf (csv, "bicubic,%.4f,%.4f,%.5f,%.4f,0\n", bicubic[0], bicubic[1], bicubic[2], bicubic[0] - ref);
-  printf ("\nx%d, %d epochs, %d train / %d val images, patch %d, batch %d, seed %" G_GUINT64_FORMAT "\n", base->scale,
+  g_autoptr (GString) out = g_string_new (NULL);
+  g_string_append_printf (out, "\nx%d, %d epochs, %d train / %d val images, patch %d, batch %d, seed %" G_GUINT64_FORMAT "\n", base->scale,
       base->epochs, (int) espcn_dataset_num_train (ds), (int) espcn_dataset_num_val (ds), base->patch, base->batch,
       base->seed);
-  printf ("%-9s %10s %10s %8s %10s %10s\n", "method", "Y-PSNR", "RGB PSNR", "SSIM", "vs float", "train s");
-  printf ("%-9s %10.3f %10.3f %8.4f %+10.3f %10s\n", "bicubic", bicubic[0], bicubic[1], bicubic[2], bicubic[0] - ref, "-");
+  g_string_append_printf (out, "%-9s %10s %10s %8s %10s %10s\n", "method", "Y-PSNR", "RGB PSNR", "SSIM", "vs float", "train s");
+  g_string_append_printf (out, "%-9s %10.3f %10.3f %8.4f %+10.3f %10s\n", "bicubic", bicubic[0], bicubic[1], bicubic[2], bicubic[0] - ref, "-");
   g_autoptr (JsonBuilder) b = json_builder_new ();
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "scale");
@@ -136,7 +130,7 @@ espcn_train_all (const EspcnTrainConfig *base, GError **error)
   json_builder_begin_array (b);
   for (guint i = 0; i < n; i++) {
     const Row *r = &rows[i];
-    printf ("%-9s %10.3f %10.3f %8.4f %+10.3f %10.1f\n", g_strcmp0 (r->method, "none") == 0 ? "float" : r->method,
+    g_string_append_printf (out, "%-9s %10.3f %10.3f %8.4f %+10.3f %10.1f\n", g_strcmp0 (r->method, "none") == 0 ? "float" : r->method,
         r->psnr_y, r->psnr_rgb, r->ssim, r->psnr_y - ref, r->seconds);
     g_string_append_printf (csv, "%s,%.4f,%.4f,%.5f,%.4f,%.1f\n", r->method, r->psnr_y, r->psnr_rgb, r->ssim,
         r->psnr_y - ref, r->seconds);
@@ -159,7 +153,7 @@ espcn_train_all (const EspcnTrainConfig *base, GError **error)
   json_builder_set_member_name (b, "total_seconds");
   json_builder_add_double_value (b, total);
   json_builder_end_object (b);
-  printf ("whole experiment: %.1f s\n", total);
+  g_string_append_printf (out, "whole experiment: %.1f s\n", total);
 
   g_autoptr (JsonGenerator) gen = json_generator_new ();
   g_autoptr (JsonNode) root = json_builder_get_root (b);
@@ -175,7 +169,9 @@ espcn_train_all (const EspcnTrainConfig *base, GError **error)
                 espcn_write_file_atomic (p_json, json, jlen, error) &&
                 espcn_write_file_atomic (p_svg, svg->str, svg->len, error);
   g_string_free (csv, TRUE);
-  if (ok)
-    printf ("wrote %s, %s, %s\n", p_csv, p_json, p_svg);
-  return ok;
+  if (!ok)
+    return FALSE;
+  g_string_append_printf (out, "wrote %s, %s, %s\n", p_csv, p_json, p_svg);
+  *table = g_string_free (g_steal_pointer (&out), FALSE);
+  return TRUE;
 }

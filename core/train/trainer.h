@@ -5,15 +5,24 @@
  * quantizers are attached and initialised from the first batch of that epoch, and
  * their parameters train in their own Adam group at `quant_lr_mult` x the learning
  * rate without weight decay.  Each epoch ends with a validation on the whole
- * validation images and a checkpoint; `OUT/<method>.json` keeps the history. */
+ * validation images and a checkpoint; `OUT/<method>.json` keeps the history.
+ *
+ * The run goes in stages: setup (dataset, output folder, the QAT model, its
+ * initial weights, the optimizer, the validation set), resume (a checkpoint and
+ * the history so far), the epoch loop, finish (history) and export (the INT8
+ * model).  It prints nothing: progress and notices go to cfg->report. */
 #pragma once
 
 #include <glib.h>
 
 #include "data/dataset.h"
 #include "nn/ops.h"
+#include "util/report.h"
 
 G_BEGIN_DECLS
+
+typedef struct _EspcnTrainEvent EspcnTrainEvent;
+typedef void (*EspcnTrainReportFunc) (const EspcnTrainEvent *event, gpointer user_data);
 
 typedef struct {
   char *data_dir;
@@ -47,9 +56,10 @@ typedef struct {
   int calib_batches;     /* AdaRound's activation calibration when quantization turns on */
   int val_every;         /* validate every N epochs (and after the last); 1 = every epoch */
   gint64 stop_after;     /* stop (with a checkpoint) after this many steps in this process; 0 = never */
-  gboolean progress;     /* a redrawn progress line (for a terminal) instead of plain lines */
-  gboolean quiet;
   gboolean export_int8;  /* write OUT/<method>.bin after a quantized run */
+  /* Progress and notices (see EspcnTrainEvent); NULL: the run reports nothing. */
+  EspcnTrainReportFunc report;
+  gpointer report_data;
 } EspcnTrainConfig;
 
 typedef struct {
@@ -69,6 +79,42 @@ typedef struct {
   char *int8_path;       /* NULL unless exported */
 } EspcnTrainResult;
 
+typedef enum {
+  ESPCN_TRAIN_EVENT_NOTICE,  /* level, text: the dataset's warnings, "quantization on", resumed, stopped, ... */
+  ESPCN_TRAIN_EVENT_START,   /* a fresh run's shape: n_train, n_classes, n_val, steps_per_epoch, bicubic */
+  ESPCN_TRAIN_EVENT_STEP,    /* after each optimizer step: step, loss (mean of the epoch so far) */
+  ESPCN_TRAIN_EVENT_EPOCH,   /* after each epoch: metrics (val_* NaN when not validated) */
+} EspcnTrainEventKind;
+
+/* What a report callback gets.  The counters are always set; the rest as noted
+ * by the kind.  Pointers are valid during the call only. */
+struct _EspcnTrainEvent {
+  EspcnTrainEventKind kind;
+  const char *method;
+  EspcnNoticeLevel level;          /* NOTICE */
+  const char *text;                /* NOTICE */
+  int epoch;                       /* 1-based epoch being trained (or just finished) */
+  int epochs;
+  gint64 step;                     /* STEP: 1-based step inside the epoch */
+  gint64 steps_per_epoch;
+  gint64 steps_done, total_steps;  /* optimizer steps over the whole run */
+  gint64 steps_this_run;           /* steps done by this process (a resumed run starts at 0) */
+  double seconds_this_run;         /* wall time of this process's training so far */
+  int batch;
+  double loss;                     /* STEP */
+  const EspcnEpochMetrics *metrics;/* EPOCH */
+  guint n_train, n_classes, n_val; /* START; n_classes > 0 only when drawn class by class */
+  double bicubic_psnr_y;           /* START, EPOCH */
+};
+
+/* Seconds left for the whole run, from this process's pace so far (a resumed
+ * run counts only its own steps); negative before the first step. */
+double espcn_train_event_eta (const EspcnTrainEvent *event);
+
+/* An EspcnNoticeFunc for a dataset opened for runs of `cfg` (user_data): its
+ * warnings become NOTICE events of cfg->report. */
+void espcn_train_dataset_notice (EspcnNoticeLevel level, const char *message, gpointer user_data);
+
 void espcn_train_config_init (EspcnTrainConfig *cfg);
 void espcn_train_config_clear (EspcnTrainConfig *cfg);
 /* Option checks shared by the tool and the library: clear messages for nonsense. */
@@ -84,10 +130,16 @@ gboolean espcn_train_run (const EspcnTrainConfig *cfg, EspcnDataset *dataset, Es
  * and return with res->interrupted set.  Async-signal-safe. */
 void espcn_train_request_stop (void);
 
-/* The reference-configuration benchmark (`espcn-train --bench`): times float
- * training steps (forward, backward, Adam) of x`scale`, batch, patch on random
- * data and prints the median step time and the seconds per epoch of `num_train`
- * patches.  Returns the median in ms. */
-double espcn_train_bench (int scale, int features, int batch, int patch, int num_train, int threads, int steps);
+typedef struct {
+  double median_ms, min_ms, max_ms;  /* per step */
+  double epoch_seconds;              /* median * the steps of an epoch of num_train patches */
+  int steps_per_epoch;
+} EspcnTrainBench;
+
+/* The reference-configuration benchmark (`espcn-train --bench`): times `steps`
+ * float training steps (forward, backward, Adam) of x`scale`, batch, patch on
+ * random data.  FALSE for a configuration the model rejects. */
+gboolean espcn_train_bench (int scale, int features, int batch, int patch, int num_train, int threads, int steps,
+                            EspcnTrainBench *out);
 
 G_END_DECLS

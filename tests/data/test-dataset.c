@@ -92,8 +92,9 @@ make_food_tree (void)
 }
 
 static void
-collect (const char *msg, gpointer data)
+collect (EspcnNoticeLevel level, const char *msg, gpointer data)
 {
+  g_assert_cmpint (level, ==, ESPCN_NOTICE_WARNING);
   g_ptr_array_add (data, g_strdup (msg));
 }
 
@@ -420,6 +421,13 @@ test_errors_for_missing_or_empty_inputs (void)
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
   g_assert_nonnull (strstr (error->message, "train"));
   g_assert_true (any_contains (msgs, "missing/9.jpg"));
+  g_clear_error (&error);
+  /* A list entry that would leave the images folder: an error naming its line
+   * (data/image-set.h), not a silently shorter split. */
+  write_file (te, "apple_pie/3\n../../secret\n");
+  g_assert_null (open_with (root, 2, 2, 1, msgs, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+  g_assert_nonnull (strstr (error->message, "test.txt line 2"));
   g_clear_error (&error);
   /* test.txt missing altogether. */
   g_unlink (te);

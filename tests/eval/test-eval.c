@@ -9,6 +9,7 @@
 
 #include "data/dataset.h"
 #include "engine/model.h"
+#include "eval/eval-report.h"
 #include "eval/evaluate.h"
 #include "eval/loadmodel.h"
 #include "image/image-io.h"
@@ -84,7 +85,7 @@ test_bicubic_matches_direct_computation (void)
   g_assert_no_error (error);
   g_assert_cmpuint (espcn_eval_set_size (set), ==, 3);
   g_autoptr (EspcnEvalModel) bic = espcn_eval_model_new_bicubic (scale);
-  EspcnEvalOptions opts = { .quiet = TRUE };
+  EspcnEvalOptions opts = { 0 };
   EspcnEvalResult res;
   g_assert_true (espcn_eval_run (set, scale, &bic, 1, &opts, &res, &error));
   g_assert_no_error (error);
@@ -125,7 +126,7 @@ test_int8_engine_matches_fake_quant (void)
 
   g_autoptr (EspcnEvalSet) set = espcn_eval_set_open (data_dir, 0, &error);
   g_assert_no_error (error);
-  EspcnEvalOptions opts = { .quiet = TRUE };
+  EspcnEvalOptions opts = { 0 };
   EspcnEvalResult res;
   g_assert_true (espcn_eval_run (set, 2, (EspcnEvalModel *const *) models->pdata, models->len, &opts, &res, &error));
   g_assert_no_error (error);
@@ -153,7 +154,7 @@ test_scale_mismatch_is_an_error (void)
   g_autoptr (GPtrArray) models = g_ptr_array_new_with_free_func ((GDestroyNotify) espcn_eval_model_free);
   g_assert_true (espcn_eval_models_open (int8_path, 1, models, &error));
   g_autoptr (EspcnEvalSet) set = espcn_eval_set_open (data_dir, 1, &error);
-  EspcnEvalOptions opts = { .quiet = TRUE };
+  EspcnEvalOptions opts = { 0 };
   EspcnEvalResult res;
   g_assert_false (espcn_eval_run (set, 3, (EspcnEvalModel *const *) models->pdata, models->len, &opts, &res, &error));
   g_assert_nonnull (strstr (error->message, "x2 model"));
@@ -397,7 +398,6 @@ main (int argc, char **argv)
   cfg.warmup_epochs = 6;
   cfg.val_every = 12;
   cfg.lr = 1e-2;
-  cfg.quiet = TRUE;
   cfg.export_int8 = TRUE;
   EspcnTrainResult tr;
   if (!espcn_train_run (&cfg, NULL, &tr, &error))

@@ -115,9 +115,13 @@ testq_new (EspcnQuantRole role, int channels, gint32 qmax, gint32 wmax)
 
 /* ------------------------------------------------ fixture: float model + quantizers */
 
+/* The test quantizer's method (not in core/quant's table). */
+static const EspcnQuantMethod testq_method = { "testq", TRUE, ESPCN_ACT_QMAX_FAST, FALSE, NULL };
+
 typedef struct {
   EspcnFloatModel *model;
   EspcnQuantizer *q[5];  /* wq0..2, aq0..1 */
+  EspcnQatModel qat;     /* model and q[] in slot order, not owned: what the exporter reads */
   int w, h;
   float *lr;             /* [1][3][h][w], values k / 255 */
   guint8 *rgb;           /* the same image, packed RGB */
@@ -180,6 +184,8 @@ fixture_new (const char *method, int scale, int features, gint32 wmax, gint32 ac
   m->aq[0] = f->q[3];
   m->aq[1] = f->q[4];
   m->quant_output = TRUE;
+  f->qat = (EspcnQatModel) { m, g_strcmp0 (method, "testq") == 0 ? &testq_method : espcn_quant_method_lookup (method),
+                             { f->q[0], f->q[3], f->q[1], f->q[4], f->q[2] }, TRUE };
 
   f->w = w;
   f->h = h;
@@ -268,13 +274,13 @@ round_trip (const char *method, int scale, int features, gint32 wmax, gint32 act
   g_hash_table_insert (meta, "recipe", "test-export round trip");
   g_autoptr (GError) error = NULL;
   if (grid_bias) {
-    g_autoptr (EspcnInt8Model) first = espcn_export_int8_model (f->model, method, NULL, &error);
+    g_autoptr (EspcnInt8Model) first = espcn_export_int8_model (&f->qat, NULL, &error);
     g_assert_no_error (error);
     snap_biases_to_grid (f, first);
   }
   g_autofree char *dir = espcn_test_make_tmp_dir ("espcn-export-XXXXXX");
   g_autofree char *path = g_build_filename (dir, "model.safetensors", NULL);
-  g_assert_true (espcn_export_int8 (f->model, method, meta, path, &error));
+  g_assert_true (espcn_export_int8 (&f->qat, meta, path, &error));
   g_assert_no_error (error);
   g_autoptr (EspcnInt8Model) m = espcn_int8_model_load (path, &error);
   g_assert_no_error (error);
@@ -354,10 +360,10 @@ test_round_trip_lsq_float_bias_gap (void)
 }
 
 static void
-expect_export_error (Fixture *f, const char *method, const char *n1, const char *n2)
+expect_export_error (Fixture *f, const char *n1, const char *n2)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (EspcnInt8Model) m = espcn_export_int8_model (f->model, method, NULL, &error);
+  g_autoptr (EspcnInt8Model) m = espcn_export_int8_model (&f->qat, NULL, &error);
   g_assert_null (m);
   g_assert_nonnull (error);
   if (strstr (error->message, n1) == NULL || (n2 && strstr (error->message, n2) == NULL))
@@ -371,26 +377,27 @@ test_non_finite_tensors_are_refused (void)
   g_autoptr (Fixture) f = fixture_new ("testq", 2, 8, 127, 127, 6, 5, 1);
   float keep = f->model->weight[1][3];
   f->model->weight[1][3] = NAN;
-  expect_export_error (f, "testq", "conv2.weight", "NaN");
+  expect_export_error (f, "conv2.weight", "NaN");
   f->model->weight[1][3] = keep;
   f->model->bias[2][0] = INFINITY;
-  expect_export_error (f, "testq", "conv3.bias", "infinity");
+  expect_export_error (f, "conv3.bias", "infinity");
   f->model->bias[2][0] = 0.0f;
   f->model->weight[0][74] = -INFINITY;
-  expect_export_error (f, "testq", "conv1.weight", "index 74");
+  expect_export_error (f, "conv1.weight", "index 74");
 }
 
 static void
 test_model_without_quantizers_is_refused (void)
 {
   g_autoptr (Fixture) f = fixture_new ("testq", 2, 8, 127, 127, 6, 5, 2);
-  expect_export_error (f, "none", "no quantization method", NULL);
-  expect_export_error (f, NULL, "no quantization method", NULL);
-  f->model->wq[1] = NULL;
-  expect_export_error (f, "testq", "conv2 has no weight quantizer", NULL);
-  f->model->wq[1] = f->q[1];
-  f->model->aq[0] = NULL;
-  expect_export_error (f, "testq", "conv1 has no activation quantizer", NULL);
+  f->qat.method = espcn_quant_method_lookup ("none");
+  expect_export_error (f, "no quantization method", NULL);
+  f->qat.method = &testq_method;
+  f->qat.slot[2] = NULL;
+  expect_export_error (f, "conv2 has no weight quantizer", NULL);
+  f->qat.slot[2] = f->q[1];
+  f->qat.slot[1] = NULL;
+  expect_export_error (f, "conv1 has no activation quantizer", NULL);
 }
 
 static void
@@ -402,7 +409,7 @@ test_unrepresentable_values_are_refused (void)
   f->model->bias[0][1] = 1e9f;
   {
     g_autoptr (GError) error = NULL;
-    g_autoptr (EspcnInt8Model) m = espcn_export_int8_model (f->model, "testq", NULL, &error);
+    g_autoptr (EspcnInt8Model) m = espcn_export_int8_model (&f->qat, NULL, &error);
     g_assert_no_error (error);
     const EspcnInt8Layer *l = espcn_int8_model_get_layer (m, 0);
     int per = l->in_c * l->k * l->k;
@@ -418,7 +425,7 @@ test_unrepresentable_values_are_refused (void)
     float saved = ((TestQ *) f->q[0]->priv)->step[2];
     ((TestQ *) f->q[0]->priv)->step[2] = 1e-30f;
     g_autoptr (GError) error = NULL;
-    g_autoptr (EspcnInt8Model) m = espcn_export_int8_model (f->model, "testq", NULL, &error);
+    g_autoptr (EspcnInt8Model) m = espcn_export_int8_model (&f->qat, NULL, &error);
     g_assert_no_error (error);
     const EspcnInt8Layer *l = espcn_int8_model_get_layer (m, 0);
     g_assert_cmpfloat (l->weight_scale[2], >, 1e-20);
@@ -426,11 +433,11 @@ test_unrepresentable_values_are_refused (void)
   }
   /* Weight levels beyond int16. */
   ((TestQ *) f->q[2]->priv)->wmax = 5000;
-  expect_export_error (f, "testq", "conv3 weight quantizer", "int16");
+  expect_export_error (f, "conv3 weight quantizer", "int16");
   ((TestQ *) f->q[2]->priv)->wmax = 127;
   /* A zero activation step. */
   ((TestQ *) f->q[4]->priv)->step[0] = 0.0f;
-  expect_export_error (f, "testq", "conv2 activation quantizer", NULL);
+  expect_export_error (f, "conv2 activation quantizer", NULL);
 }
 
 static void
@@ -441,14 +448,14 @@ test_failed_export_writes_no_file (void)
   g_autofree char *dir = espcn_test_make_tmp_dir ("espcn-export-XXXXXX");
   g_autofree char *path = g_build_filename (dir, "model.safetensors", NULL);
   g_autoptr (GError) error = NULL;
-  g_assert_false (espcn_export_int8 (f->model, "testq", NULL, path, &error));
+  g_assert_false (espcn_export_int8 (&f->qat, NULL, path, &error));
   g_assert_nonnull (error);
   g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
   g_rmdir (dir);
   /* And an unwritable destination is an error, not a crash. */
   f->model->weight[2][0] = 0.0f;
   g_clear_error (&error);
-  g_assert_false (espcn_export_int8 (f->model, "testq", NULL, "/nonexistent/dir/m.safetensors", &error));
+  g_assert_false (espcn_export_int8 (&f->qat, NULL, "/nonexistent/dir/m.safetensors", &error));
   g_assert_nonnull (error);
 }
 

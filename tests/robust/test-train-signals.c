@@ -85,6 +85,12 @@ run_to_end (const char *out, const char *resume, int epochs)
   if (!g_spawn_check_wait_status (status, NULL))
     g_error ("espcn-train failed (status %d): %s%s", status, sout, serr);
   g_assert_nonnull (strstr (sout, "val Y-PSNR"));
+  /* stdout is a pipe here, not a terminal: the same lines go to OUT/train.log,
+   * appended (a resumed run continues the log of the interrupted one). */
+  g_autofree char *log_path = g_build_filename (out, "train.log", NULL);
+  g_autofree char *log = NULL;
+  g_assert_true (g_file_get_contents (log_path, &log, NULL, NULL));
+  g_assert_true (g_str_has_suffix (log, sout));
 }
 
 /* Starts a run, waits for its first epoch line (training is under way, the output
@@ -176,7 +182,6 @@ tiny_config (EspcnTrainConfig *cfg, const char *out)
   cfg->num_val = 2;
   cfg->epochs = 3;
   cfg->threads = 1;
-  cfg->quiet = TRUE;
   cfg->export_int8 = FALSE;
 }
 

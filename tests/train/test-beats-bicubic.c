@@ -102,7 +102,6 @@ test_short_run_on_drawings_ends_above_bicubic (void)
   cfg.epochs = 400;
   cfg.val_every = 100;
   cfg.lr = 3e-3;
-  cfg.quiet = TRUE;
   EspcnTrainResult res;
   g_autoptr (GError) error = NULL;
   g_assert_true (espcn_train_run (&cfg, NULL, &res, &error));

@@ -73,7 +73,6 @@ tiny_config (EspcnTrainConfig *cfg, const char *method, const char *out)
   cfg->epochs = 4;
   cfg->warmup_epochs = 1;
   cfg->lr = 3e-3;
-  cfg->quiet = TRUE;
   cfg->calib_batches = 2;
 }
 
@@ -331,6 +330,78 @@ test_init_starts_from_trained_weights (void)
   espcn_train_config_clear (&cfg);
 }
 
+typedef struct {
+  GArray *kinds;       /* EspcnTrainEventKind, in order */
+  GPtrArray *notices;
+  GArray *etas;        /* of the EPOCH events */
+  gint64 last_steps_done;
+} Events;
+
+static void
+collect_event (const EspcnTrainEvent *ev, gpointer data)
+{
+  Events *e = data;
+  g_array_append_val (e->kinds, ev->kind);
+  g_assert_cmpstr (ev->method, ==, "adaround");
+  if (ev->kind == ESPCN_TRAIN_EVENT_NOTICE)
+    g_ptr_array_add (e->notices, g_strdup (ev->text));
+  if (ev->kind == ESPCN_TRAIN_EVENT_STEP || ev->kind == ESPCN_TRAIN_EVENT_EPOCH) {
+    g_assert_cmpint (ev->steps_done, >=, e->last_steps_done);
+    e->last_steps_done = ev->steps_done;
+  }
+  if (ev->kind == ESPCN_TRAIN_EVENT_EPOCH) {
+    g_assert_nonnull (ev->metrics);
+    g_assert_cmpint (ev->metrics->epoch, ==, ev->epoch);
+    g_assert_cmpint (ev->steps_done, ==, (gint64) ev->epoch * ev->steps_per_epoch);
+    double eta = espcn_train_event_eta (ev);
+    g_array_append_val (e->etas, eta);
+  }
+}
+
+static gboolean
+has_notice (const Events *e, const char *fragment)
+{
+  for (guint i = 0; i < e->notices->len; i++)
+    if (strstr (g_ptr_array_index (e->notices, i), fragment) != NULL)
+      return TRUE;
+  return FALSE;
+}
+
+/* The run prints nothing itself: it reports a START, a STEP per optimizer step, an
+ * EPOCH per epoch with the run's remaining time, and its notices. */
+static void
+test_reports_progress_through_the_callback (void)
+{
+  g_autofree char *tmp = espcn_test_make_tmp_dir ("espcn-train-XXXXXX");
+  EspcnTrainConfig cfg;
+  EspcnTrainResult res;
+  g_autoptr (GError) error = NULL;
+  tiny_config (&cfg, "adaround", tmp);
+  cfg.epochs = 3;
+  Events e = { g_array_new (FALSE, FALSE, sizeof (EspcnTrainEventKind)), g_ptr_array_new_with_free_func (g_free),
+               g_array_new (FALSE, FALSE, sizeof (double)), 0 };
+  cfg.report = collect_event;
+  cfg.report_data = &e;
+  g_assert_true (espcn_train_run (&cfg, NULL, &res, &error));
+  guint counts[4] = { 0 };
+  for (guint i = 0; i < e.kinds->len; i++)
+    counts[g_array_index (e.kinds, EspcnTrainEventKind, i)]++;
+  g_assert_cmpint (g_array_index (e.kinds, EspcnTrainEventKind, 0), ==, ESPCN_TRAIN_EVENT_START);
+  g_assert_cmpuint (counts[ESPCN_TRAIN_EVENT_START], ==, 1);
+  g_assert_cmpuint (counts[ESPCN_TRAIN_EVENT_EPOCH], ==, 3);
+  g_assert_cmpuint (counts[ESPCN_TRAIN_EVENT_STEP], ==, 3 * 2);  /* 16 images, batch 8 */
+  g_assert_true (has_notice (&e, "epoch 2: quantization on (adaround)"));
+  g_assert_true (has_notice (&e, "activation scales calibrated"));
+  g_assert_true (has_notice (&e, "INT8 model: "));
+  g_assert_cmpfloat (g_array_index (e.etas, double, 0), >, 0.0);
+  g_assert_cmpfloat (g_array_index (e.etas, double, 2), ==, 0.0);
+  espcn_train_result_clear (&res);
+  espcn_train_config_clear (&cfg);
+  g_array_unref (e.kinds);
+  g_ptr_array_unref (e.notices);
+  g_array_unref (e.etas);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -348,6 +419,7 @@ main (int argc, char **argv)
   g_test_add_func ("/train/resume-refuses-other-options", test_resume_refuses_other_options);
   g_test_add_func ("/train/float-training-learns", test_float_training_learns);
   g_test_add_func ("/train/init-starts-from-trained-weights", test_init_starts_from_trained_weights);
+  g_test_add_func ("/train/reports-progress-through-the-callback", test_reports_progress_through_the_callback);
   const char *const *m = espcn_quant_methods ();
   for (int i = 0; m[i] != NULL; i++) {
     g_autofree char *name = g_strdup_printf ("/train/method-improves-and-exports/%s", m[i]);
