@@ -248,13 +248,25 @@ notify_model_changed (GstEspcnUpscale *self)
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_QUANTIZATION_METHOD]);
 }
 
-/* A new scale changes the output size: both sides renegotiate, upstream so
- * that a scaler there can produce the new input size a fixed output needs. */
+static GstCaps *gst_espcn_upscale_transform_caps (GstBaseTransform *trans, GstPadDirection direction,
+                                                  GstCaps *caps, GstCaps *filter);
+
+/* A new scale changes the output size.  Upstream is always asked to
+ * renegotiate, so that a scaler there can produce the input size the new scale
+ * needs; the output is renegotiated at once only if downstream accepts the
+ * current input at the new scale (otherwise the frames of the old size go on
+ * through the old model until the new input caps arrive). */
 static void
 renegotiate_for_new_scale (GstEspcnUpscale *self)
 {
   GstBaseTransform *trans = GST_BASE_TRANSFORM (self);
-  gst_base_transform_reconfigure_src (trans);
+  g_autoptr (GstCaps) in = gst_pad_get_current_caps (GST_BASE_TRANSFORM_SINK_PAD (trans));
+  if (in != NULL) {
+    g_autoptr (GstCaps) out = gst_espcn_upscale_transform_caps (trans, GST_PAD_SINK, in, NULL);
+    g_autoptr (GstCaps) accepted = gst_pad_peer_query_caps (GST_BASE_TRANSFORM_SRC_PAD (trans), out);
+    if (accepted != NULL && !gst_caps_is_empty (accepted))
+      gst_base_transform_reconfigure_src (trans);
+  }
   gst_pad_push_event (GST_BASE_TRANSFORM_SINK_PAD (trans), gst_event_new_reconfigure ());
 }
 
