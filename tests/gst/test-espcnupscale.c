@@ -446,6 +446,42 @@ test_live_source_with_sync_sink (void)
   gst_object_unref (p);
 }
 
+/* The width and height of a pad's current caps. */
+static void
+pad_size (GstPad *pad, int *w, int *h)
+{
+  GstCaps *caps = gst_pad_get_current_caps (pad);
+  g_assert_nonnull (caps);
+  g_assert_true (gst_structure_get_int (gst_caps_get_structure (caps, 0), "width", w));
+  g_assert_true (gst_structure_get_int (gst_caps_get_structure (caps, 0), "height", h));
+  gst_caps_unref (caps);
+}
+
+/* Runs `desc` to EOS and returns the size the element named "up" got. */
+static void
+run_and_get_input_size (const char *desc, int *w, int *h)
+{
+  g_autoptr (GError) err = NULL;
+  GstElement *p = gst_parse_launch (desc, &err);
+  g_assert_no_error (err);
+  gst_element_set_state (p, GST_STATE_PLAYING);
+  GstMessage *m = wait_eos_or_error (p);
+  if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_ERROR) {
+    g_autoptr (GError) perr = NULL;
+    g_autofree gchar *debug = NULL;
+    gst_message_parse_error (m, &perr, &debug);
+    g_error ("%s: %s (%s)", desc, perr->message, debug);
+  }
+  gst_message_unref (m);
+  GstElement *e = gst_bin_get_by_name (GST_BIN (p), "up");
+  GstPad *sinkpad = gst_element_get_static_pad (e, "sink");
+  pad_size (sinkpad, w, h);
+  gst_object_unref (sinkpad);
+  gst_object_unref (e);
+  gst_element_set_state (p, GST_STATE_NULL);
+  gst_object_unref (p);
+}
+
 static void
 test_videoconvert_and_capsfilters_negotiate (void)
 {
@@ -453,24 +489,10 @@ test_videoconvert_and_capsfilters_negotiate (void)
   g_autofree gchar *desc = g_strdup_printf ("videotestsrc num-buffers=2 ! videoconvert ! espcnupscale name=up "
       "model=\"%s\" ! videoconvert ! video/x-raw,format=I420,width=96,height=64 ! fakesink name=sink",
       model_path[4][0]);
-  GstElement *p = gst_parse_launch (desc, NULL);
-  gst_element_set_state (p, GST_STATE_PLAYING);
-  GstMessage *m = wait_eos_or_error (p);
-  g_assert_cmpint (GST_MESSAGE_TYPE (m), ==, GST_MESSAGE_EOS);
-  gst_message_unref (m);
-  GstElement *e = gst_bin_get_by_name (GST_BIN (p), "up");
-  GstPad *sinkpad = gst_element_get_static_pad (e, "sink");
-  GstCaps *caps = gst_pad_get_current_caps (sinkpad);
   int w, h;
-  g_assert_true (gst_structure_get_int (gst_caps_get_structure (caps, 0), "width", &w));
-  g_assert_true (gst_structure_get_int (gst_caps_get_structure (caps, 0), "height", &h));
+  run_and_get_input_size (desc, &w, &h);
   g_assert_cmpint (w, ==, 24);
   g_assert_cmpint (h, ==, 16);
-  gst_caps_unref (caps);
-  gst_object_unref (sinkpad);
-  gst_object_unref (e);
-  gst_element_set_state (p, GST_STATE_NULL);
-  gst_object_unref (p);
 
   /* 97 is not a multiple of 4: nothing upstream can feed it, so the link fails. */
   g_autofree gchar *bad = g_strdup_printf ("videotestsrc num-buffers=2 ! espcnupscale model=\"%s\" ! "
@@ -616,34 +638,6 @@ test_model_of_another_scale_renegotiates_while_playing (void)
 
 /* ---- in pipelines, as videoscale and videoflip behave ---- */
 
-/* Runs `desc` to EOS and returns the size the element named "up" got. */
-static void
-run_and_get_input_size (const char *desc, int *w, int *h)
-{
-  g_autoptr (GError) err = NULL;
-  GstElement *p = gst_parse_launch (desc, &err);
-  g_assert_no_error (err);
-  gst_element_set_state (p, GST_STATE_PLAYING);
-  GstMessage *m = wait_eos_or_error (p);
-  if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_ERROR) {
-    g_autoptr (GError) perr = NULL;
-    g_autofree gchar *debug = NULL;
-    gst_message_parse_error (m, &perr, &debug);
-    g_error ("%s: %s (%s)", desc, perr->message, debug);
-  }
-  gst_message_unref (m);
-  GstElement *e = gst_bin_get_by_name (GST_BIN (p), "up");
-  GstPad *sinkpad = gst_element_get_static_pad (e, "sink");
-  GstCaps *caps = gst_pad_get_current_caps (sinkpad);
-  g_assert_true (gst_structure_get_int (gst_caps_get_structure (caps, 0), "width", w));
-  g_assert_true (gst_structure_get_int (gst_caps_get_structure (caps, 0), "height", h));
-  gst_caps_unref (caps);
-  gst_object_unref (sinkpad);
-  gst_object_unref (e);
-  gst_element_set_state (p, GST_STATE_NULL);
-  gst_object_unref (p);
-}
-
 static void
 test_scalers_on_both_sides_give_the_model_the_small_frame (void)
 {
@@ -656,7 +650,7 @@ test_scalers_on_both_sides_give_the_model_the_small_frame (void)
     "model=\"%s\" ! videoconvertscale ! video/x-raw,width=1280,height=720 ! fakesink",
     "videotestsrc num-buffers=2 ! video/x-raw,width=320,height=240 ! videoscale ! espcnupscale name=up "
     "model=\"%s\" ! video/x-raw,width=1280,height=720 ! fakesink",
-    "videotestsrc num-buffers=2 ! video/x-raw,width=320,height=240 ! jpegenc ! decodebin ! videoconvert ! "
+    "videotestsrc num-buffers=2 ! video/x-raw,width=320,height=240 ! theoraenc ! decodebin ! videoconvert ! "
     "videoscale ! espcnupscale name=up model=\"%s\" ! videoscale ! video/x-raw,width=1280,height=720 ! fakesink",
   };
   for (guint i = 0; i < G_N_ELEMENTS (chains); i++) {
@@ -668,7 +662,7 @@ test_scalers_on_both_sides_give_the_model_the_small_frame (void)
   }
   /* Without a size downstream, the scaler before it passes the frame through. */
   g_autofree gchar *free_desc = g_strdup_printf ("videotestsrc num-buffers=2 ! video/x-raw,width=320,height=240 ! "
-      "jpegenc ! decodebin ! videoconvert ! videoscale ! espcnupscale name=up model=\"%s\" ! videoscale ! fakesink",
+      "theoraenc ! decodebin ! videoconvert ! videoscale ! espcnupscale name=up model=\"%s\" ! videoscale ! fakesink",
       model_path[2][0]);
   int w, h;
   run_and_get_input_size (free_desc, &w, &h);
@@ -867,10 +861,7 @@ swap_model_at_frame_five (GstPad *pad, GstPadProbeInfo *info, gpointer data)
 {
   (void) info;
   SwapAtFrame *swap = data;
-  GstCaps *caps = gst_pad_get_current_caps (pad);
-  gst_structure_get_int (gst_caps_get_structure (caps, 0), "width", &swap->last_w);
-  gst_structure_get_int (gst_caps_get_structure (caps, 0), "height", &swap->last_h);
-  gst_caps_unref (caps);
+  pad_size (pad, &swap->last_w, &swap->last_h);
   if (++swap->frames == 5)
     g_object_set (swap->element, "model", swap->new_model, NULL);
   return GST_PAD_PROBE_OK;
@@ -972,52 +963,50 @@ test_bare_names_are_not_looked_up_in_the_current_folder (void)
   g_assert_cmpint (g_chdir (cwd), ==, 0);
 }
 
-static gchar *logged_resolution;
-
-static void
-catch_resolution (GstDebugCategory *category, GstDebugLevel level, const gchar *file, const gchar *function,
-                  gint line, GObject *object, GstDebugMessage *message, gpointer data)
+/* Runs a command with ESPCN_MODEL_PATH set to the test's folder (and `debug`
+ * as GST_DEBUG when not NULL); returns what it printed on `which` (1 stdout,
+ * 2 stderr) and checks that it succeeded. */
+static gchar *
+run_with_test_models (const gchar *const *argv, const char *debug, int which)
 {
-  (void) level;
-  (void) file;
-  (void) function;
-  (void) line;
-  (void) object;
-  const gchar *text = gst_debug_message_get (message);
-  if (strcmp (gst_debug_category_get_name (category), "espcnupscale") == 0 && text != NULL
-      && strstr (text, (const gchar *) data) != NULL && logged_resolution == NULL)
-    logged_resolution = g_strdup (text);
+  g_auto (GStrv) env = g_get_environ ();
+  env = g_environ_setenv (env, "ESPCN_MODEL_PATH", tmp_dir, TRUE);
+  if (debug != NULL) {
+    env = g_environ_setenv (env, "GST_DEBUG", debug, TRUE);
+    env = g_environ_setenv (env, "GST_DEBUG_NO_COLOR", "1", TRUE);
+  }
+  gchar *out = NULL, *err_out = NULL;
+  g_autoptr (GError) err = NULL;
+  int status;
+  g_assert_true (g_spawn_sync (NULL, (gchar **) argv, env, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, &err_out,
+      &status, &err));
+  g_assert_no_error (err);
+  if (!g_spawn_check_wait_status (status, NULL))
+    g_error ("%s failed: %s", argv[0], err_out);
+  if (which == 1) {
+    g_free (err_out);
+    return out;
+  }
+  g_free (out);
+  return err_out;
 }
 
 static void
 test_resolved_model_file_is_logged (void)
 {
-  g_setenv ("ESPCN_MODEL_PATH", tmp_dir, TRUE);
-  gst_debug_set_threshold_for_name ("espcnupscale", GST_LEVEL_INFO);
-  gst_debug_add_log_function (catch_resolution, model_path[3][1], NULL);
-  GstElement *e = make_element ("m3-1", 1);
-  gst_debug_remove_log_function (catch_resolution);
-  gst_debug_unset_threshold_for_name ("espcnupscale");
-  g_assert_nonnull (logged_resolution);
-  g_assert_nonnull (strstr (logged_resolution, "m3-1"));
-  g_clear_pointer (&logged_resolution, g_free);
-  gst_object_unref (e);
-  g_unsetenv ("ESPCN_MODEL_PATH");
+  const gchar *argv[] = { "gst-launch-1.0", "-q", "videotestsrc", "num-buffers=1", "!", "espcnupscale",
+                          "model=m3-1", "!", "fakesink", NULL };
+  g_autofree gchar *log = run_with_test_models (argv, "espcnupscale:4", 2);
+  g_autofree gchar *line = g_strdup_printf ("\"m3-1\" resolved to %s", model_path[3][1]);
+  if (strstr (log, line) == NULL)
+    g_error ("no \"%s\" in the log:\n%s", line, log);
 }
 
 static void
 test_gst_inspect_shows_the_models_folder_and_names (void)
 {
-  g_auto (GStrv) env = g_get_environ ();
-  env = g_environ_setenv (env, "ESPCN_MODEL_PATH", tmp_dir, TRUE);
   const gchar *argv[] = { "gst-inspect-1.0", "espcnupscale", NULL };
-  g_autofree gchar *out = NULL;
-  g_autoptr (GError) err = NULL;
-  int status;
-  g_assert_true (g_spawn_sync (NULL, (gchar **) argv, env, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, NULL, &status,
-      &err));
-  g_assert_no_error (err);
-  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  g_autofree gchar *out = run_with_test_models (argv, NULL, 1);
   /* The installed folder and the models found along $ESPCN_MODEL_PATH. */
   g_assert_nonnull (strstr (out, ESPCN_PRESETS_DIR));
   g_assert_nonnull (strstr (out, "m2-0.bin, m2-1.bin, m3-0.bin"));
@@ -1063,20 +1052,12 @@ address_space_in_use (void)
   return g_ascii_strtoull (statm, NULL, 10) * (guint64) sysconf (_SC_PAGESIZE);
 }
 
-/* AddressSanitizer's allocator aborts on a failed allocation instead of
- * returning NULL, so the out-of-memory path cannot be reached under it. */
-#if defined(__SANITIZE_ADDRESS__)
-#define UNDER_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define UNDER_ASAN 1
-#endif
-#endif
-
 static void
 test_out_of_memory_is_not_reported_as_a_full_disk (void)
 {
-#ifdef UNDER_ASAN
+  /* AddressSanitizer's allocator aborts on a failed allocation instead of
+   * returning NULL, so the out-of-memory path cannot be reached under it. */
+#ifdef ESPCN_TEST_UNDER_ASAN
   g_test_skip ("AddressSanitizer aborts on a failed allocation");
   return;
 #endif
