@@ -167,9 +167,9 @@ gst_espcn_upscale_scale_get_type (void)
   static GType type = 0;
   static const GEnumValue values[] = {
     { 0, "No model loaded", "none" },
-    { 2, "x2", "x2" },
-    { 3, "x3", "x3" },
-    { 4, "x4", "x4" },
+    { 2, "Upscale x2", "x2" },
+    { 3, "Upscale x3", "x3" },
+    { 4, "Upscale x4", "x4" },
     { 0, NULL, NULL },
   };
   if (g_once_init_enter (&type))
@@ -1067,13 +1067,14 @@ gst_espcn_upscale_finalize (GObject *object)
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
 
-/* "folder (a.bin, b.bin)" or "folder (none)". */
+/* "folder (a.bin, b.bin)", "folder (no models)" or "folder (no such folder)". */
 static void
 append_folder_listing (GString *s, const char *dir)
 {
   g_auto (GStrv) names = espcn_model_path_list (dir);
   g_autofree gchar *joined = g_strjoinv (", ", names);
-  g_string_append_printf (s, "%s (%s)", dir, *joined ? joined : "none");
+  g_string_append_printf (s, "%s (%s)", dir, *joined ? joined
+      : g_file_test (dir, G_FILE_TEST_IS_DIR) ? "no models" : "no such folder");
 }
 
 /* The model property's description, with what gst-inspect-1.0 users need to
