@@ -40,8 +40,13 @@
  * small input side (to RGBx, chroma replicated) and on the output (back to YUV,
  * chroma averaged over 2x2 blocks), using the caps' colorimetry matrix and
  * range (BT.601 when unknown), in integer arithmetic: one extra pass over the
- * output.  Interlaced video is refused at negotiation with an error asking for
- * a deinterlacer: the network would blend the two fields.
+ * output.  Interleaved interlaced video (and the interlaced frames of mixed
+ * video) is upscaled field by field, each field on its own as a half-height
+ * picture, so the fields are never blended and the output stays interleaved
+ * with the input's field order; the height must then be even (a multiple of 4
+ * for I420 and NV12, whose chroma rows alternate between the fields too).
+ * Other interlace modes (alternate, fields) are refused at negotiation with an
+ * error asking for a deinterlacer.
  *
  * Metas tagged with the video and size tags (regions of interest, ...) are
  * scaled with the frame, as videoscale does; metas without tags, or tagged only
@@ -642,13 +647,18 @@ gst_espcn_upscale_set_info (GstVideoFilter *filter, GstCaps *incaps, GstVideoInf
   GstVideoFormat fmt = GST_VIDEO_INFO_FORMAT (in_info);
   gint64 w = GST_VIDEO_INFO_WIDTH (in_info), h = GST_VIDEO_INFO_HEIGHT (in_info);
 
-  /* Each field would need its own pass; one pass over both blends them. */
-  if (GST_VIDEO_INFO_IS_INTERLACED (in_info)) {
+  /* Interleaved fields are upscaled one by one (one pass over both would blend
+   * them): each needs whole rows, and whole chroma rows for 4:2:0. */
+  GstVideoInterlaceMode mode = GST_VIDEO_INFO_INTERLACE_MODE (in_info);
+  gboolean by_fields = mode == GST_VIDEO_INTERLACE_MODE_INTERLEAVED || mode == GST_VIDEO_INTERLACE_MODE_MIXED;
+  gint64 field_rows = fmt == GST_VIDEO_FORMAT_I420 || fmt == GST_VIDEO_FORMAT_NV12 ? 4 : 2;
+  if ((mode != GST_VIDEO_INTERLACE_MODE_PROGRESSIVE && !by_fields) || (by_fields && h % field_rows != 0)) {
     self->set_info_posted = TRUE;
     GST_ELEMENT_ERROR (self, STREAM, FORMAT,
-        ("Interlaced video is not supported: deinterlace it before espcnupscale (e.g. deinterlace ! "
-         "espcnupscale)."), ("interlace-mode %s in %" GST_PTR_FORMAT,
-            gst_video_interlace_mode_to_string (GST_VIDEO_INFO_INTERLACE_MODE (in_info)), incaps));
+        ("This interlaced video is not supported: deinterlace it before espcnupscale (e.g. deinterlace ! "
+         "espcnupscale)."), ("interlace-mode %s, height %" G_GINT64_FORMAT " in %" GST_PTR_FORMAT "; fields are "
+            "upscaled one by one for interleaved and mixed video whose height is a multiple of %" G_GINT64_FORMAT,
+            gst_video_interlace_mode_to_string (mode), h, incaps, field_rows));
     return FALSE;
   }
   if (s == 0 || fmt != GST_VIDEO_INFO_FORMAT (out_info) || GST_VIDEO_INFO_WIDTH (out_info) != w * s
@@ -705,15 +715,12 @@ gst_espcn_upscale_set_info (GstVideoFilter *filter, GstCaps *incaps, GstVideoInf
   return TRUE;
 }
 
-/* Alpha: each input pixel's over its s x s block; x bytes: 0xff. */
+/* Alpha: each input pixel's over its s x s block; x bytes: 0xff.  Over one
+ * picture (a frame or a field) of ow x oh output pixels. */
 static void
-fill_extra_bytes (GstEspcnUpscale *self, GstVideoFrame *in, GstVideoFrame *out)
+fill_extra_bytes (GstEspcnUpscale *self, const guint8 *ip, gsize istride, guint8 *op, gsize ostride, int ow, int oh)
 {
   int s = self->frame_scale, bpp = self->layout.bpp;
-  int ow = GST_VIDEO_FRAME_WIDTH (out), oh = GST_VIDEO_FRAME_HEIGHT (out);
-  gsize istride = GST_VIDEO_FRAME_PLANE_STRIDE (in, 0), ostride = GST_VIDEO_FRAME_PLANE_STRIDE (out, 0);
-  const guint8 *ip = GST_VIDEO_FRAME_PLANE_DATA (in, 0);
-  guint8 *op = GST_VIDEO_FRAME_PLANE_DATA (out, 0);
 
   if (self->alpha_offset >= 0) {
     int a = self->alpha_offset;
@@ -846,23 +853,30 @@ gst_espcn_upscale_transform_frame (GstVideoFilter *filter, GstVideoFrame *in, Gs
         self->frame_scale, self->runner_scale);
     return GST_BASE_TRANSFORM_FLOW_DROPPED;
   }
-  int w = GST_VIDEO_FRAME_WIDTH (in), h = GST_VIDEO_FRAME_HEIGHT (in);
-  gboolean ok;
-  if (self->yuv) {
-    EspcnYuvFrame yin, yout;
-    espcn_yuv_frame_from_video_frame (&yin, in);
-    espcn_yuv_frame_from_video_frame (&yout, out);
-    espcn_yuv_to_rgbx (&self->coeffs, &yin, self->in_rgb, self->in_rgb_stride, self->yuv_orc);
-    ok = espcn_runner_process (self->runner, self->in_rgb, self->in_rgb_stride, &self->layout, w, h,
-        self->out_rgb, self->out_rgb_stride, &self->layout, &err);
-    if (ok)
-      espcn_rgbx_to_yuv (&self->coeffs, self->out_rgb, self->out_rgb_stride, &yout, self->yuv_orc);
-  } else {
-    ok = espcn_runner_process (self->runner, GST_VIDEO_FRAME_PLANE_DATA (in, 0),
-        GST_VIDEO_FRAME_PLANE_STRIDE (in, 0), &self->layout, w, h, GST_VIDEO_FRAME_PLANE_DATA (out, 0),
-        GST_VIDEO_FRAME_PLANE_STRIDE (out, 0), &self->layout, &err);
-    if (ok)
-      fill_extra_bytes (self, in, out);
+  /* An interlaced frame is two pictures: the even rows and the odd rows. */
+  int n = GST_VIDEO_FRAME_IS_INTERLACED (in) ? 2 : 1;
+  int w = GST_VIDEO_FRAME_WIDTH (in), h = GST_VIDEO_FRAME_HEIGHT (in) / n;
+  gboolean ok = TRUE;
+  for (int field = 0; ok && field < n; field++) {
+    if (self->yuv) {
+      EspcnYuvFrame yin, yout;
+      espcn_yuv_frame_from_video_frame (&yin, in);
+      espcn_yuv_frame_from_video_frame (&yout, out);
+      espcn_yuv_frame_select_field (&yin, field, n);
+      espcn_yuv_frame_select_field (&yout, field, n);
+      espcn_yuv_to_rgbx (&self->coeffs, &yin, self->in_rgb, self->in_rgb_stride, self->yuv_orc);
+      ok = espcn_runner_process (self->runner, self->in_rgb, self->in_rgb_stride, &self->layout, w, h,
+          self->out_rgb, self->out_rgb_stride, &self->layout, &err);
+      if (ok)
+        espcn_rgbx_to_yuv (&self->coeffs, self->out_rgb, self->out_rgb_stride, &yout, self->yuv_orc);
+    } else {
+      gsize is = GST_VIDEO_FRAME_PLANE_STRIDE (in, 0), os = GST_VIDEO_FRAME_PLANE_STRIDE (out, 0);
+      const guint8 *ip = (const guint8 *) GST_VIDEO_FRAME_PLANE_DATA (in, 0) + field * is;
+      guint8 *op = (guint8 *) GST_VIDEO_FRAME_PLANE_DATA (out, 0) + field * os;
+      ok = espcn_runner_process (self->runner, ip, is * n, &self->layout, w, h, op, os * n, &self->layout, &err);
+      if (ok)
+        fill_extra_bytes (self, ip, is * n, op, os * n, w * self->frame_scale, h * self->frame_scale);
+    }
   }
   if (!ok) {
     GST_ELEMENT_ERROR (self, STREAM, FAILED, ("Upscaling failed."), ("%s", err->message));

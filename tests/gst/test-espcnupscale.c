@@ -773,29 +773,130 @@ harness_bus_release (GstHarness *h, GstBus *bus)
   gst_object_unref (bus);
 }
 
+/* Plane p's rows and the bytes of a row that hold pixels. */
 static void
-test_interlaced_input_is_refused_with_a_message (void)
+plane_extent (GstVideoFrame *f, guint p, int *rows, gsize *row_bytes)
 {
-  GstHarness *h = make_harness (model_path[2][0], 1);
-  GstBus *bus = harness_bus (h);
-  GstCaps *caps = caps_for ("I420", 16, 8);
-  gst_caps_set_simple (caps, "interlace-mode", G_TYPE_STRING, "interleaved", NULL);
-  gst_harness_set_src_caps (h, caps);
-  GstVideoInfo info;
-  GstBuffer *in = random_frame (&info, "I420", 16, 8, 3);
-  /* Never a blended frame: nothing comes out. */
-  g_assert_cmpint (gst_harness_push (h, in), ==, GST_FLOW_NOT_NEGOTIATED);
-  g_assert_cmpuint (gst_harness_buffers_received (h), ==, 0);
-  GstMessage *m = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
-  g_assert_nonnull (m);
-  g_autoptr (GError) err = NULL;
-  g_autofree gchar *debug = NULL;
-  gst_message_parse_error (m, &err, &debug);
-  g_assert_nonnull (strstr (err->message, "Interlaced"));
-  g_assert_nonnull (strstr (err->message, "deinterlace"));
-  gst_message_unref (m);
-  harness_bus_release (h, bus);
-  gst_harness_teardown (h);
+  gint comp[GST_VIDEO_MAX_COMPONENTS];
+  gst_video_format_info_component (f->info.finfo, p, comp);
+  *rows = GST_VIDEO_FRAME_COMP_HEIGHT (f, comp[0]);
+  *row_bytes = (gsize) GST_VIDEO_FRAME_COMP_WIDTH (f, comp[0]) * GST_VIDEO_FRAME_COMP_PSTRIDE (f, comp[0]);
+}
+
+/* Row r of every plane of `field` is row 2r + f of `frame` (copied one way or
+ * compared, by `copy`). */
+static void
+field_rows (GstVideoFrame *frame, GstVideoFrame *field, int f, gboolean copy)
+{
+  for (guint p = 0; p < GST_VIDEO_FRAME_N_PLANES (field); p++) {
+    int rows;
+    gsize bytes;
+    plane_extent (field, p, &rows, &bytes);
+    for (int r = 0; r < rows; r++) {
+      guint8 *in_frame = (guint8 *) GST_VIDEO_FRAME_PLANE_DATA (frame, p)
+          + (gsize) (2 * r + f) * GST_VIDEO_FRAME_PLANE_STRIDE (frame, p);
+      guint8 *in_field = (guint8 *) GST_VIDEO_FRAME_PLANE_DATA (field, p)
+          + (gsize) r * GST_VIDEO_FRAME_PLANE_STRIDE (field, p);
+      if (copy)
+        memcpy (in_field, in_frame, bytes);
+      else if (memcmp (in_field, in_frame, bytes) != 0)
+        g_error ("%s: field %d, plane %u, row %d differs from the field upscaled alone",
+            GST_VIDEO_FRAME_FORMAT (frame) ? gst_video_format_to_string (GST_VIDEO_FRAME_FORMAT (frame)) : "?", f, p,
+            r);
+    }
+  }
+}
+
+static void
+test_interlaced_fields_are_upscaled_one_by_one (void)
+{
+  static const char *formats[] = { "RGB", "BGRA", "xRGB", "I420", "NV12" };
+  const int w = 16, h = 8;
+  for (guint i = 0; i < G_N_ELEMENTS (formats); i++) {
+    GstHarness *hi = make_harness (model_path[2][0], 1);
+    GstCaps *caps = caps_for (formats[i], w, h);
+    gst_caps_set_simple (caps, "interlace-mode", G_TYPE_STRING, "interleaved", "field-order", G_TYPE_STRING,
+        "top-field-first", NULL);
+    gst_harness_set_src_caps (hi, caps);
+    GstVideoInfo in_info;
+    GstBuffer *in = random_frame (&in_info, formats[i], w, h, 40 + i);
+    gst_video_info_set_interlaced_format (&in_info, GST_VIDEO_INFO_FORMAT (&in_info),
+        GST_VIDEO_INTERLACE_MODE_INTERLEAVED, w, h);
+    GstBuffer *keep = gst_buffer_ref (in);
+    g_assert_cmpint (gst_harness_push (hi, in), ==, GST_FLOW_OK);
+    GstBuffer *out = gst_harness_pull (hi);
+    GstCaps *out_caps = gst_pad_get_current_caps (hi->sinkpad);
+    GstVideoInfo out_info;
+    g_assert_true (gst_video_info_from_caps (&out_info, out_caps));
+    gst_caps_unref (out_caps);
+    /* The output is still interleaved, in the same field order. */
+    g_assert_cmpint (GST_VIDEO_INFO_INTERLACE_MODE (&out_info), ==, GST_VIDEO_INTERLACE_MODE_INTERLEAVED);
+    g_assert_cmpint (GST_VIDEO_INFO_FIELD_ORDER (&out_info), ==, GST_VIDEO_FIELD_ORDER_TOP_FIELD_FIRST);
+    GstVideoFrame in_frame, out_frame;
+    g_assert_true (gst_video_frame_map (&in_frame, &in_info, keep, GST_MAP_READ));
+    g_assert_true (gst_video_frame_map (&out_frame, &out_info, out, GST_MAP_READ));
+
+    /* Each field upscaled alone, as a progressive picture of half the height,
+     * must be exactly the output's rows of that field: nothing of the other
+     * field gets in. */
+    GstHarness *hp = make_harness (model_path[2][0], 1);
+    gst_harness_set_src_caps (hp, caps_for (formats[i], w, h / 2));
+    for (int f = 0; f < 2; f++) {
+      GstVideoInfo field_info;
+      GstBuffer *field = random_frame (&field_info, formats[i], w, h / 2, 0);
+      GstVideoFrame field_frame;
+      g_assert_true (gst_video_frame_map (&field_frame, &field_info, field, GST_MAP_WRITE));
+      field_rows (&in_frame, &field_frame, f, TRUE);
+      gst_video_frame_unmap (&field_frame);
+      g_assert_cmpint (gst_harness_push (hp, field), ==, GST_FLOW_OK);
+      GstBuffer *up = gst_harness_pull (hp);
+      GstVideoInfo up_info;
+      gst_video_info_set_format (&up_info, GST_VIDEO_INFO_FORMAT (&field_info), 2 * w, h);
+      GstVideoFrame up_frame;
+      g_assert_true (gst_video_frame_map (&up_frame, &up_info, up, GST_MAP_READ));
+      field_rows (&out_frame, &up_frame, f, FALSE);
+      gst_video_frame_unmap (&up_frame);
+      gst_buffer_unref (up);
+    }
+    gst_harness_teardown (hp);
+    gst_video_frame_unmap (&in_frame);
+    gst_video_frame_unmap (&out_frame);
+    gst_buffer_unref (keep);
+    gst_buffer_unref (out);
+    gst_harness_teardown (hi);
+  }
+}
+
+static void
+test_interlacing_that_cannot_be_split_is_refused_with_a_message (void)
+{
+  /* Odd rows per field (and for 4:2:0 an odd number of chroma rows): the
+   * fields cannot be upscaled apart, and together they would blend. */
+  static const struct {
+    const char *format;
+    int h;
+  } cases[] = { { "RGB", 5 }, { "I420", 6 } };
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+    GstHarness *h = make_harness (model_path[2][0], 1);
+    GstBus *bus = harness_bus (h);
+    GstCaps *caps = caps_for (cases[i].format, 16, cases[i].h);
+    gst_caps_set_simple (caps, "interlace-mode", G_TYPE_STRING, "interleaved", NULL);
+    gst_harness_set_src_caps (h, caps);
+    GstVideoInfo info;
+    GstBuffer *in = random_frame (&info, cases[i].format, 16, cases[i].h, 3);
+    g_assert_cmpint (gst_harness_push (h, in), ==, GST_FLOW_NOT_NEGOTIATED);
+    g_assert_cmpuint (gst_harness_buffers_received (h), ==, 0);
+    GstMessage *m = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+    g_assert_nonnull (m);
+    g_autoptr (GError) err = NULL;
+    g_autofree gchar *debug = NULL;
+    gst_message_parse_error (m, &err, &debug);
+    g_assert_nonnull (strstr (err->message, "interlaced"));
+    g_assert_nonnull (strstr (err->message, "deinterlace"));
+    gst_message_unref (m);
+    harness_bus_release (h, bus);
+    gst_harness_teardown (h);
+  }
 }
 
 static void
@@ -1241,8 +1342,10 @@ main (int argc, char **argv)
       test_scalers_on_both_sides_give_the_model_the_small_frame);
   g_test_add_func ("/espcnupscale/metas-are-scaled-copied-or-dropped-like-videoscale",
       test_metas_are_scaled_copied_or_dropped_like_videoscale);
-  g_test_add_func ("/espcnupscale/interlaced-input-is-refused-with-a-message",
-      test_interlaced_input_is_refused_with_a_message);
+  g_test_add_func ("/espcnupscale/interlaced-fields-are-upscaled-one-by-one",
+      test_interlaced_fields_are_upscaled_one_by_one);
+  g_test_add_func ("/espcnupscale/interlacing-that-cannot-be-split-is-refused-with-a-message",
+      test_interlacing_that_cannot_be_split_is_refused_with_a_message);
   g_test_add_func ("/espcnupscale/navigation-events-reach-upstream-in-input-coordinates",
       test_navigation_events_reach_upstream_in_input_coordinates);
   g_test_add_func ("/espcnupscale/latency-includes-processing-time-and-is-announced",
