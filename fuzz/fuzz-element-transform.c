@@ -13,8 +13,8 @@
  * output caps' size and no error message, and the same visible output bytes as
  * the same picture pushed without a meta (tight strides); a buffer too small for
  * its caps or meta, a stride shorter than a row, or (with a meta) a plane across
- * two memories gives GST_FLOW_ERROR, an error
- * message on the bus and no output.  No crash, no sanitizer report.
+ * two memories is dropped: GST_FLOW_OK, a warning message on the bus, no
+ * error message and no output.  No crash, no sanitizer report.
  *
  * The element is linked in and registered statically (no registry, no plugin
  * loading).  A harness is kept across inputs while format, size, colorimetry
@@ -176,17 +176,19 @@ fill (guint8 *p, gsize n, const FuzzReader *px)
 }
 
 /* Pushes a buffer; returns the flow, the output buffer (or NULL) and whether an
- * error message was posted. */
+ * error or a warning message was posted. */
 static GstFlowReturn
-push (GstBuffer *buf, GstBuffer **out, gboolean *error_posted)
+push (GstBuffer *buf, GstBuffer **out, gboolean *error_posted, gboolean *warning_posted)
 {
   GstFlowReturn ret = gst_harness_push (live.h, buf);
   *out = gst_harness_try_pull (live.h);
-  *error_posted = FALSE;
+  *error_posted = *warning_posted = FALSE;
   GstMessage *m;
   while ((m = gst_bus_pop (live.bus)) != NULL) {
     if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_ERROR)
       *error_posted = TRUE;
+    if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_WARNING)
+      *warning_posted = TRUE;
     gst_message_unref (m);
   }
   return ret;
@@ -314,14 +316,15 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   GstBuffer *keep = valid && with_meta ? gst_buffer_ref (buf) : NULL;
 
   GstBuffer *out = NULL;
-  gboolean error_posted;
-  GstFlowReturn ret = push (buf, &out, &error_posted);
+  gboolean error_posted, warning_posted;
+  GstFlowReturn ret = push (buf, &out, &error_posted, &warning_posted);
 
   if (!valid) {
-    FUZZ_CHECK (ret == GST_FLOW_ERROR && out == NULL && error_posted, "a bad buffer (%s %dx%d, %" G_GSIZE_FORMAT
-        " of %" G_GSIZE_FORMAT " bytes%s, %s, stride of plane %u %s) gave flow %s, %s output, %s error message",
-        formats[format], w, h, len, need, straddles ? ", a plane across two memories" : "", with_meta ? "meta" : "no meta", short_plane,
-        short_stride ? "short" : "fine", gst_flow_get_name (ret), out ? "an" : "no", error_posted ? "an" : "no");
+    FUZZ_CHECK (ret == GST_FLOW_OK && out == NULL && warning_posted && !error_posted, "a bad buffer (%s %dx%d, %"
+        G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT " bytes%s, %s, stride of plane %u %s) gave flow %s, %s output, %s "
+        "warning, %s error message", formats[format], w, h, len, need, straddles ? ", a plane across two memories" : "",
+        with_meta ? "meta" : "no meta", short_plane, short_stride ? "short" : "fine", gst_flow_get_name (ret),
+        out ? "an" : "no", warning_posted ? "a" : "no", error_posted ? "an" : "no");
     return 0;
   }
   FUZZ_CHECK (ret == GST_FLOW_OK && out != NULL && !error_posted, "a good buffer (%s %dx%d, %s) gave flow %s, "
@@ -350,7 +353,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     gst_video_frame_unmap (&dst);
     gst_buffer_unref (keep);
     GstBuffer *out2 = NULL;
-    ret = push (tight, &out2, &error_posted);
+    ret = push (tight, &out2, &error_posted, &warning_posted);
     FUZZ_CHECK (ret == GST_FLOW_OK && out2 != NULL && !error_posted, "the tight copy gave flow %s",
         gst_flow_get_name (ret));
     check_same_output (out, out2, &out_info);

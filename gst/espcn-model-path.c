@@ -47,11 +47,29 @@ espcn_model_path_resolve (const char *name, const char *presets_dir, GError **er
     if (p != NULL)
       return p;
   }
-  gchar *p = try_dir (".", name, tried);
-  if (p != NULL)
-    return p;
+  /* Never the current folder: a service would then depend on where it was started. */
   g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT,
-      "model '%s' not found (looked in $ESPCN_MODEL_PATH, the presets folder and the current folder: %s)",
-      name, tried->str);
+      "model '%s' not found (looked in $ESPCN_MODEL_PATH and the installed presets folder: %s; "
+      "a path with a '/' is used as it is, e.g. ./%s)", name, tried->len ? tried->str : "none", name);
   return NULL;
+}
+
+static gint
+compare_names (gconstpointer a, gconstpointer b)
+{
+  return g_strcmp0 (*(const char *const *) a, *(const char *const *) b);
+}
+
+GStrv
+espcn_model_path_list (const char *dir)
+{
+  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GDir) d = dir ? g_dir_open (dir, 0, NULL) : NULL;
+  const char *entry;
+  while (d != NULL && (entry = g_dir_read_name (d)) != NULL)
+    if (g_str_has_suffix (entry, ".bin"))
+      g_ptr_array_add (names, g_strdup (entry));
+  g_ptr_array_sort (names, compare_names);
+  g_ptr_array_add (names, NULL);
+  return (GStrv) g_ptr_array_free (g_steal_pointer (&names), FALSE);
 }

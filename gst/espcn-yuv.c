@@ -57,6 +57,16 @@ espcn_yuv_frame_from_video_frame (EspcnYuvFrame *f, GstVideoFrame *frame)
   f->height = GST_VIDEO_FRAME_HEIGHT (frame);
 }
 
+void
+espcn_yuv_frame_select_field (EspcnYuvFrame *f, int field, int n_fields)
+{
+  for (int i = 0; i < 3; i++) {
+    f->data[i] += (gsize) field * f->stride[i];
+    f->stride[i] *= (gsize) n_fields;
+  }
+  f->height /= n_fields;
+}
+
 static inline guint8
 clamp_u8 (gint32 v)
 {

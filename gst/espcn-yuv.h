@@ -40,6 +40,11 @@ void espcn_yuv_coeffs_init (EspcnYuvCoeffs *c, const GstVideoColorimetry *colori
 /* Fills the frame view from a mapped GstVideoFrame in I420 or NV12. */
 void espcn_yuv_frame_from_video_frame (EspcnYuvFrame *f, GstVideoFrame *frame);
 
+/* Narrows `f` to field `field` (0 = the even rows) of `n_fields` interleaved
+ * fields (1 = the whole frame): every plane's rows of that field, chroma
+ * included, as one picture of height / n_fields rows. */
+void espcn_yuv_frame_select_field (EspcnYuvFrame *f, int field, int n_fields);
+
 /* YUV frame -> packed RGB (3 bytes per pixel, rows rgb_stride apart). */
 void espcn_yuv_to_rgb (const EspcnYuvCoeffs *c, const EspcnYuvFrame *in, guint8 *rgb, gsize rgb_stride);
 

@@ -18,12 +18,20 @@
  *
  * The `model` property names an INT8 model file: a path (anything with a '/'),
  * or a bare name such as `lsq.bin` (or `lsq`) looked up in the folders of
- * `$ESPCN_MODEL_PATH` (colon-separated), then in the installed presets folder,
- * then in the current folder.  The model is loaded as soon as the property is
- * set, so caps queries know its scale; it must load by the time the element
- * goes to READY, or the state change fails with an error naming the problem.
- * Before any model is loaded, caps queries answer for every scale the engine
- * supports (2, 3 and 4).
+ * `$ESPCN_MODEL_PATH` (colon-separated), then in the installed presets folder
+ * (never in the current folder).  Without `model`, the installed x4 LSQ preset
+ * (`lsq.bin`) is used.  The resolved file is logged (`GST_DEBUG=espcnupscale:4`),
+ * and the model property's description in `gst-inspect-1.0 espcnupscale` names
+ * the presets folder and the models found.  The model is loaded as soon as the
+ * property is set, so caps queries know its scale; it must load by the time
+ * the element goes to READY, or the state change fails with an error naming
+ * the problem.
+ *
+ * Negotiation prefers the mapped size: the caps the element answers upstream
+ * are the downstream sizes divided by the scale, never the downstream sizes
+ * themselves (the element cannot pass through), so a scaler before it hands it
+ * the small frame.  A downstream size that is not a multiple of the scale is
+ * reported with a message naming both.
  *
  * Packed RGB formats (RGB, BGR, RGBx, BGRx, xRGB, xBGR, RGBA, BGRA, ARGB,
  * ABGR) are processed in place by the engine, without a conversion pass; alpha
@@ -32,24 +40,39 @@
  * small input side (to RGBx, chroma replicated) and on the output (back to YUV,
  * chroma averaged over 2x2 blocks), using the caps' colorimetry matrix and
  * range (BT.601 when unknown), in integer arithmetic: one extra pass over the
- * output.
+ * output.  Interleaved interlaced video (and the interlaced frames of mixed
+ * video) is upscaled field by field, each field on its own as a half-height
+ * picture, so the fields are never blended and the output stays interleaved
+ * with the input's field order; the height must then be even (a multiple of 4
+ * for I420 and NV12, whose chroma rows alternate between the fields too).
+ * Other interlace modes (alternate, fields) are refused at negotiation with an
+ * error asking for a deinterlacer.
  *
- * The `model` property may change while PAUSED or PLAYING.  A model with the
- * same scale takes effect at the next frame: it is loaded and its runner (worker
- * threads and buffers) built on the thread that sets the property, then swapped
- * in under the object lock, so the streaming thread never waits for a load.
- * A model with a different scale would need renegotiation of the output size,
- * so it is refused with a warning message and the running model is kept; the
- * same happens for a model that fails to load.  `n-threads` may change at any
- * time the same way.  The output is identical for any number of threads.
+ * Metas tagged with the video and size tags (regions of interest, ...) are
+ * scaled with the frame, as videoscale does; metas without tags, or tagged only
+ * video, orientation or colorspace, are copied; others are dropped.
+ * Navigation events are translated to input coordinates.
+ *
+ * The `model` property may change while PAUSED or PLAYING: the new model is
+ * loaded and its runner (worker threads and buffers) built on the thread that
+ * sets the property, then swapped in under the object lock, so the streaming
+ * thread never waits for a load.  A model of the same scale takes effect at
+ * the next frame; a model of another scale renegotiates the output size (and
+ * asks upstream to renegotiate too) and takes effect with the new caps.  A
+ * model that fails to load is refused with a warning and the running model is
+ * kept.  `scale` and `quantization-method` notify whenever the model changes.
+ * `n-threads` may change at any time the same way.  The output is identical
+ * for any number of threads.
  *
  * An input buffer smaller than its caps (or its GstVideoMeta) describe, a meta
  * stride shorter than a row (or negative), or a meta plane spread over two
- * memories of the buffer is refused with an error and GST_FLOW_ERROR.
+ * memories of the buffer is dropped with a warning message.
  *
- * The element is synchronous (a frame goes out before the next comes in), so
- * it adds no latency to report beyond its processing time; QoS is enabled, so
- * late frames are dropped when a sink synchronises to the clock.
+ * The element is synchronous (a frame goes out before the next comes in); it
+ * measures its processing time and adds the maximum over the last frames of
+ * the negotiated size and thread count to latency queries, posting a latency
+ * message when that grows.  QoS is enabled, so late frames are dropped when a
+ * sink synchronises to the clock.
  *
  * ## Example launch line
  * |[
@@ -65,16 +88,20 @@
 
 #include "engine/engine.h"
 #include "engine/model.h"
+#include "espcn-frame-times.h"
 #include "espcn-model-path.h"
 #include "espcn-yuv.h"
 
 #include <gio/gio.h>
+#include <gst/video/navigation.h>
 #include <string.h>
 
 GST_DEBUG_CATEGORY_STATIC (gst_espcn_upscale_debug);
 #define GST_CAT_DEFAULT gst_espcn_upscale_debug
 
 #define MAX_THREADS 64
+/* The installed x4 LSQ preset. */
+#define DEFAULT_MODEL "lsq.bin"
 
 enum
 {
@@ -82,8 +109,11 @@ enum
   PROP_MODEL,
   PROP_N_THREADS,
   PROP_SCALE,
-  PROP_METHOD,
+  PROP_QUANTIZATION_METHOD,
+  N_PROPS
 };
+
+static GParamSpec *properties[N_PROPS];
 
 struct _GstEspcnUpscale
 {
@@ -99,12 +129,19 @@ struct _GstEspcnUpscale
   /* Under the object lock: read by caps functions and the streaming thread. */
   EspcnInt8Model *model;
   int scale;                    /* the model's, 0 when none is loaded */
-  EspcnRunner *pending;         /* built by a setter, taken at the next frame */
+  EspcnRunner *pending;         /* built by a setter, taken at the next frame of its scale */
+  int pending_scale;
   EspcnRunner *retired;         /* replaced runner, freed by the next setter or stop() */
+  EspcnFrameTimes times;        /* processing times at the current size and runner */
+  GstClockTime reported_latency; /* last answered to a latency query or announced */
+  int nav_in_w, nav_in_h, nav_out_w, nav_out_h;
+  gchar *warned_caps;           /* downstream caps last reported as not fitting the scale */
 
   /* Streaming side, set up by start() and set_info(). */
   EspcnRunner *runner;
+  int runner_scale;
   int frame_scale;
+  gboolean set_info_posted;     /* set_info() posted its own error */
   gboolean yuv;
   EspcnPixelLayout layout;
   int alpha_offset;             /* -1 when none */
@@ -127,6 +164,24 @@ static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
 G_DEFINE_TYPE (GstEspcnUpscale, gst_espcn_upscale, GST_TYPE_VIDEO_FILTER);
 GST_ELEMENT_REGISTER_DEFINE (espcnupscale, "espcnupscale", GST_RANK_NONE, GST_TYPE_ESPCN_UPSCALE);
 
+/* The `scale` property: the scales a model can have, or none. */
+#define GST_TYPE_ESPCN_UPSCALE_SCALE (gst_espcn_upscale_scale_get_type ())
+static GType
+gst_espcn_upscale_scale_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    { 0, "No model loaded", "none" },
+    { 2, "Upscale x2", "x2" },
+    { 3, "Upscale x3", "x3" },
+    { 4, "Upscale x4", "x4" },
+    { 0, NULL, NULL },
+  };
+  if (g_once_init_enter (&type))
+    g_once_init_leave (&type, g_enum_register_static ("GstEspcnUpscaleScale", values));
+  return type;
+}
+
 /* ---- models and runners ---- */
 
 static guint
@@ -139,12 +194,16 @@ effective_threads (guint n)
 
 /* Loads a model by property value; the error keeps the loader's message. */
 static EspcnInt8Model *
-load_model (const char *name, GError **error)
+load_model (GstEspcnUpscale *self, const char *name, GError **error)
 {
   g_autofree gchar *path = espcn_model_path_resolve (name, ESPCN_PRESETS_DIR, error);
   if (path == NULL)
     return NULL;
-  return espcn_int8_model_load (path, error);
+  EspcnInt8Model *m = espcn_int8_model_load (path, error);
+  if (m != NULL)
+    GST_INFO_OBJECT (self, "model \"%s\" resolved to %s (x%d, %s)", name, path, espcn_int8_model_get_scale (m),
+        espcn_int8_model_get_method (m));
+  return m;
 }
 
 /* Posts the error for a model that did not load.  Called without locks held
@@ -152,19 +211,20 @@ load_model (const char *name, GError **error)
 static void
 post_model_error (GstEspcnUpscale *self, const char *name, const GError *err)
 {
-  if (name == NULL) {
-    GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND, ("No model set."),
-        ("set the model property (model=<file or preset name>, e.g. model=lsq.bin)"));
-  } else if (g_error_matches (err, G_FILE_ERROR, G_FILE_ERROR_NOENT)) {
-    GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND, ("Model \"%s\" not found.", name), ("%s", err->message));
+  if (g_error_matches (err, G_FILE_ERROR, G_FILE_ERROR_NOENT)) {
+    GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND, ("Model \"%s\" not found.", name),
+        ("%s%s", err->message, g_strcmp0 (name, DEFAULT_MODEL) == 0
+            ? " (the default model: install espcn-gst, or set model= or $ESPCN_MODEL_PATH)" : ""));
   } else if (err->domain == G_FILE_ERROR) {
     GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ, ("Could not read model \"%s\".", name), ("%s", err->message));
   } else {
-    GST_ELEMENT_ERROR (self, STREAM, DECODE, ("Invalid model \"%s\".", name), ("%s", err->message));
+    /* The file was read but is no model the engine can run: a bad resource. */
+    GST_ELEMENT_ERROR (self, RESOURCE, FAILED, ("Invalid model \"%s\".", name), ("%s", err->message));
   }
 }
 
-/* Replaces the model under the object lock; returns the old one to unref. */
+/* Replaces the model (and queues its runner) under the object lock; returns
+ * the old model to unref. */
 static EspcnInt8Model *
 swap_model (GstEspcnUpscale *self, EspcnInt8Model *model, EspcnRunner *runner, EspcnRunner **old_pending,
             EspcnRunner **old_retired)
@@ -176,6 +236,7 @@ swap_model (GstEspcnUpscale *self, EspcnInt8Model *model, EspcnRunner *runner, E
   if (runner != NULL) {
     *old_pending = self->pending;
     self->pending = runner;
+    self->pending_scale = self->scale;
   }
   if (old_retired != NULL) {
     *old_retired = self->retired;
@@ -186,7 +247,36 @@ swap_model (GstEspcnUpscale *self, EspcnInt8Model *model, EspcnRunner *runner, E
 }
 
 static void
-set_model (GstEspcnUpscale *self, const char *name)
+notify_model_changed (GstEspcnUpscale *self)
+{
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SCALE]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_QUANTIZATION_METHOD]);
+}
+
+static GstCaps *gst_espcn_upscale_transform_caps (GstBaseTransform *trans, GstPadDirection direction,
+                                                  GstCaps *caps, GstCaps *filter);
+
+/* A new scale changes the output size.  Upstream is always asked to
+ * renegotiate, so that a scaler there can produce the input size the new scale
+ * needs; the output is renegotiated at once only if downstream accepts the
+ * current input at the new scale (otherwise the frames of the old size go on
+ * through the old model until the new input caps arrive). */
+static void
+renegotiate_for_new_scale (GstEspcnUpscale *self)
+{
+  GstBaseTransform *trans = GST_BASE_TRANSFORM (self);
+  g_autoptr (GstCaps) in = gst_pad_get_current_caps (GST_BASE_TRANSFORM_SINK_PAD (trans));
+  if (in != NULL) {
+    g_autoptr (GstCaps) out = gst_espcn_upscale_transform_caps (trans, GST_PAD_SINK, in, NULL);
+    g_autoptr (GstCaps) accepted = gst_pad_peer_query_caps (GST_BASE_TRANSFORM_SRC_PAD (trans), out);
+    if (accepted != NULL && !gst_caps_is_empty (accepted))
+      gst_base_transform_reconfigure_src (trans);
+  }
+  gst_pad_push_event (GST_BASE_TRANSFORM_SINK_PAD (trans), gst_event_new_reconfigure ());
+}
+
+static void
+set_model (GstEspcnUpscale *self, const char *value)
 {
   g_autoptr (GError) err = NULL;
   g_autoptr (EspcnInt8Model) model = NULL;
@@ -195,43 +285,47 @@ set_model (GstEspcnUpscale *self, const char *name)
   g_autoptr (EspcnRunner) old_pending = NULL;
   g_autoptr (EspcnRunner) old_retired = NULL;
   g_autofree gchar *warning = NULL;
+  const char *name = value != NULL && *value != '\0' ? value : DEFAULT_MODEL;
+  gboolean rescale = FALSE;
 
   g_mutex_lock (&self->settings_lock);
-  if (name != NULL)
-    model = load_model (name, &err);
+  model = load_model (self, name, &err);
 
   if (!self->started) {
     /* NULL or READY: take the value; a model that fails to load is reported
      * when the element goes to READY (or PAUSED), where it has a bus. */
-    if (name != NULL && model == NULL)
+    if (model == NULL)
       GST_WARNING_OBJECT (self, "model \"%s\" did not load: %s", name, err->message);
     g_free (self->model_name);
     self->model_name = g_strdup (name);
     old = swap_model (self, g_steal_pointer (&model), NULL, NULL, NULL);
     g_mutex_unlock (&self->settings_lock);
+    notify_model_changed (self);
     return;
   }
 
-  /* PAUSED or PLAYING: keep the running model unless the new one fits. */
+  /* PAUSED or PLAYING: keep the running model unless the new one loads. */
   int running_scale = self->model ? espcn_int8_model_get_scale (self->model) : 0;
-  if (name == NULL) {
-    warning = g_strdup ("model unset while running: keeping the running model");
-  } else if (model == NULL) {
+  if (model == NULL) {
     warning = g_strdup_printf ("model \"%s\" did not load, keeping the running model: %s", name, err->message);
-  } else if (espcn_int8_model_get_scale (model) != running_scale) {
-    warning = g_strdup_printf ("model \"%s\" upscales x%d but the running model x%d: a different scale "
-        "needs new caps, so the running model is kept", name, espcn_int8_model_get_scale (model), running_scale);
   } else if ((runner = espcn_runner_new (model, (int) effective_threads (self->n_threads), &err)) == NULL) {
     warning = g_strdup_printf ("model \"%s\": %s; keeping the running model", name, err->message);
   } else {
+    rescale = espcn_int8_model_get_scale (model) != running_scale;
     g_free (self->model_name);
     self->model_name = g_strdup (name);
     old = swap_model (self, g_steal_pointer (&model), g_steal_pointer (&runner), &old_pending, &old_retired);
-    GST_INFO_OBJECT (self, "model \"%s\" takes effect at the next frame", name);
+    GST_INFO_OBJECT (self, "model \"%s\" takes effect at the next frame%s", name,
+        rescale ? " after renegotiating the output size" : "");
   }
   g_mutex_unlock (&self->settings_lock);
-  if (warning != NULL)
+  if (warning != NULL) {
     GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS, ("Model not changed."), ("%s", warning));
+    return;
+  }
+  notify_model_changed (self);
+  if (rescale)
+    renegotiate_for_new_scale (self);
 }
 
 static void
@@ -252,6 +346,7 @@ set_n_threads (GstEspcnUpscale *self, guint n)
       GST_OBJECT_LOCK (self);
       old_pending = self->pending;
       self->pending = g_steal_pointer (&runner);
+      self->pending_scale = self->scale;
       old_retired = self->retired;
       self->retired = NULL;
       GST_OBJECT_UNLOCK (self);
@@ -267,18 +362,21 @@ ensure_model (GstEspcnUpscale *self)
   g_autoptr (GError) err = NULL;
   g_autoptr (EspcnInt8Model) old = NULL;
   g_autofree gchar *name = NULL;
+  gboolean loaded = FALSE;
 
   g_mutex_lock (&self->settings_lock);
   gboolean ok = self->model != NULL;
-  if (!ok && self->model_name != NULL) {
-    EspcnInt8Model *model = load_model (self->model_name, &err);
+  if (!ok) {
+    EspcnInt8Model *model = load_model (self, self->model_name, &err);
     if (model != NULL) {
       old = swap_model (self, model, NULL, NULL, NULL);
-      ok = TRUE;
+      ok = loaded = TRUE;
     }
   }
   name = g_strdup (self->model_name);
   g_mutex_unlock (&self->settings_lock);
+  if (loaded)
+    notify_model_changed (self);
   if (!ok)
     post_model_error (self, name, err);
   return ok;
@@ -474,6 +572,7 @@ gst_espcn_upscale_fixate_caps (GstBaseTransform *trans, GstPadDirection directio
   return othercaps;
 }
 
+
 /* ---- streaming ---- */
 
 static gboolean
@@ -486,16 +585,23 @@ gst_espcn_upscale_start (GstBaseTransform *trans)
   if (!ensure_model (self))
     return FALSE;
   g_mutex_lock (&self->settings_lock);
-  if (self->model != NULL)
+  if (self->model != NULL) {
     self->runner = espcn_runner_new (self->model, (int) effective_threads (self->n_threads), &err);
-  else
+    self->runner_scale = espcn_int8_model_get_scale (self->model);
+  } else {
     g_set_error (&err, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "the model was unset in READY");
+  }
   self->started = self->runner != NULL;
   g_mutex_unlock (&self->settings_lock);
   if (self->runner == NULL) {
     GST_ELEMENT_ERROR (self, RESOURCE, FAILED, ("Could not start the engine."), ("%s", err->message));
     return FALSE;
   }
+  GST_OBJECT_LOCK (self);
+  espcn_frame_times_reset (&self->times);
+  self->reported_latency = 0;
+  g_clear_pointer (&self->warned_caps, g_free);
+  GST_OBJECT_UNLOCK (self);
   GST_INFO_OBJECT (self, "started with %d threads", espcn_runner_get_n_threads (self->runner));
   return TRUE;
 }
@@ -537,12 +643,24 @@ gst_espcn_upscale_set_info (GstVideoFilter *filter, GstCaps *incaps, GstVideoInf
                             GstCaps *outcaps, GstVideoInfo *out_info)
 {
   GstEspcnUpscale *self = GST_ESPCN_UPSCALE (filter);
-  (void) incaps;
-  (void) outcaps;
   int s = current_scale (self);
   GstVideoFormat fmt = GST_VIDEO_INFO_FORMAT (in_info);
   gint64 w = GST_VIDEO_INFO_WIDTH (in_info), h = GST_VIDEO_INFO_HEIGHT (in_info);
 
+  /* Interleaved fields are upscaled one by one (one pass over both would blend
+   * them): each needs whole rows, and whole chroma rows for 4:2:0. */
+  GstVideoInterlaceMode mode = GST_VIDEO_INFO_INTERLACE_MODE (in_info);
+  gboolean by_fields = mode == GST_VIDEO_INTERLACE_MODE_INTERLEAVED || mode == GST_VIDEO_INTERLACE_MODE_MIXED;
+  gint64 field_rows = fmt == GST_VIDEO_FORMAT_I420 || fmt == GST_VIDEO_FORMAT_NV12 ? 4 : 2;
+  if ((mode != GST_VIDEO_INTERLACE_MODE_PROGRESSIVE && !by_fields) || (by_fields && h % field_rows != 0)) {
+    self->set_info_posted = TRUE;
+    GST_ELEMENT_ERROR (self, STREAM, FORMAT,
+        ("This interlaced video is not supported: deinterlace it before espcnupscale (e.g. deinterlace ! "
+         "espcnupscale)."), ("interlace-mode %s, height %" G_GINT64_FORMAT " in %" GST_PTR_FORMAT "; fields are "
+            "upscaled one by one for interleaved and mixed video whose height is a multiple of %" G_GINT64_FORMAT,
+            gst_video_interlace_mode_to_string (mode), h, incaps, field_rows));
+    return FALSE;
+  }
   if (s == 0 || fmt != GST_VIDEO_INFO_FORMAT (out_info) || GST_VIDEO_INFO_WIDTH (out_info) != w * s
       || GST_VIDEO_INFO_HEIGHT (out_info) != h * s) {
     GST_WARNING_OBJECT (self, "caps do not match a x%d upscale: %" GST_PTR_FORMAT " -> %" GST_PTR_FORMAT, s,
@@ -565,7 +683,8 @@ gst_espcn_upscale_set_info (GstVideoFilter *filter, GstCaps *incaps, GstVideoInf
         || !g_size_checked_mul (&out_size, self->out_rgb_stride, (gsize) h * s)
         || !scratch_resize (&self->in_rgb, &self->in_rgb_size, in_size)
         || !scratch_resize (&self->out_rgb, &self->out_rgb_size, out_size)) {
-      GST_ELEMENT_ERROR (self, RESOURCE, NO_SPACE_LEFT, ("Frame too large."),
+      self->set_info_posted = TRUE;
+      GST_ELEMENT_ERROR (self, RESOURCE, FAILED, ("Not enough memory for the frame."),
           ("no memory for the RGB buffers of a %" G_GINT64_FORMAT " x %" G_GINT64_FORMAT " frame at x%d", w, h, s));
       return FALSE;
     }
@@ -584,20 +703,24 @@ gst_espcn_upscale_set_info (GstVideoFilter *filter, GstCaps *incaps, GstVideoInf
     g_clear_pointer (&self->out_rgb, g_free);
     self->in_rgb_size = self->out_rgb_size = 0;
   }
+  GST_OBJECT_LOCK (self);
+  self->nav_in_w = (int) w;
+  self->nav_in_h = (int) h;
+  self->nav_out_w = GST_VIDEO_INFO_WIDTH (out_info);
+  self->nav_out_h = GST_VIDEO_INFO_HEIGHT (out_info);
+  espcn_frame_times_reset (&self->times);
+  GST_OBJECT_UNLOCK (self);
   GST_DEBUG_OBJECT (self, "%s %" G_GINT64_FORMAT "x%" G_GINT64_FORMAT " x%d", gst_video_format_to_string (fmt), w,
       h, s);
   return TRUE;
 }
 
-/* Alpha: each input pixel's over its s x s block; x bytes: 0xff. */
+/* Alpha: each input pixel's over its s x s block; x bytes: 0xff.  Over one
+ * picture (a frame or a field) of ow x oh output pixels. */
 static void
-fill_extra_bytes (GstEspcnUpscale *self, GstVideoFrame *in, GstVideoFrame *out)
+fill_extra_bytes (GstEspcnUpscale *self, const guint8 *ip, gsize istride, guint8 *op, gsize ostride, int ow, int oh)
 {
   int s = self->frame_scale, bpp = self->layout.bpp;
-  int ow = GST_VIDEO_FRAME_WIDTH (out), oh = GST_VIDEO_FRAME_HEIGHT (out);
-  gsize istride = GST_VIDEO_FRAME_PLANE_STRIDE (in, 0), ostride = GST_VIDEO_FRAME_PLANE_STRIDE (out, 0);
-  const guint8 *ip = GST_VIDEO_FRAME_PLANE_DATA (in, 0);
-  guint8 *op = GST_VIDEO_FRAME_PLANE_DATA (out, 0);
 
   if (self->alpha_offset >= 0) {
     int a = self->alpha_offset;
@@ -674,11 +797,30 @@ static GstFlowReturn
 gst_espcn_upscale_transform (GstBaseTransform *trans, GstBuffer *inbuf, GstBuffer *outbuf)
 {
   g_autofree gchar *why = NULL;
+  /* One bad buffer costs one frame, as in GstVideoFilter elements, not the stream. */
   if (!input_fits (&GST_VIDEO_FILTER (trans)->in_info, inbuf, &why)) {
-    GST_ELEMENT_ERROR (trans, STREAM, FORMAT, ("Invalid input buffer."), ("%s", why));
-    return GST_FLOW_ERROR;
+    GST_ELEMENT_WARNING (trans, STREAM, FORMAT, ("Invalid input buffer dropped."), ("%s", why));
+    return GST_BASE_TRANSFORM_FLOW_DROPPED;
   }
   return GST_BASE_TRANSFORM_CLASS (parent_class)->transform (trans, inbuf, outbuf);
+}
+
+/* Records one frame's processing time; announces a latency that grew by more
+ * than a tenth over the last one reported. */
+static void
+record_processing_time (GstEspcnUpscale *self, GstClockTime t)
+{
+  GST_OBJECT_LOCK (self);
+  espcn_frame_times_add (&self->times, t);
+  GstClockTime estimate = espcn_frame_times_max (&self->times);
+  gboolean grew = estimate > self->reported_latency + self->reported_latency / 10;
+  if (grew)
+    self->reported_latency = estimate;
+  GST_OBJECT_UNLOCK (self);
+  if (grew) {
+    GST_DEBUG_OBJECT (self, "processing latency grew to %" GST_TIME_FORMAT, GST_TIME_ARGS (estimate));
+    gst_element_post_message (GST_ELEMENT (self), gst_message_new_latency (GST_OBJECT (self)));
+  }
 }
 
 static GstFlowReturn
@@ -687,44 +829,182 @@ gst_espcn_upscale_transform_frame (GstVideoFilter *filter, GstVideoFrame *in, Gs
   GstEspcnUpscale *self = GST_ESPCN_UPSCALE (filter);
   g_autoptr (GError) err = NULL;
   EspcnRunner *stale = NULL;
+  GstClockTime t0 = gst_util_get_timestamp ();
 
-  /* A model or n-threads change: its runner was built by the setter. */
+  /* A model or n-threads change: its runner was built by the setter.  A runner
+   * of another scale waits for the renegotiation its setter asked for. */
   GST_OBJECT_LOCK (self);
-  if (self->pending != NULL) {
+  if (self->pending != NULL && self->pending_scale == self->frame_scale) {
     stale = self->retired;
     self->retired = self->runner;
     self->runner = g_steal_pointer (&self->pending);
+    self->runner_scale = self->pending_scale;
+    espcn_frame_times_reset (&self->times);
   }
   GST_OBJECT_UNLOCK (self);
   g_clear_pointer (&stale, espcn_runner_free);
 
   if (self->runner == NULL) {
-    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (NULL), ("no engine (not started)"));
+    GST_ELEMENT_ERROR (self, CORE, FAILED, (NULL), ("no engine (not started)"));
     return GST_FLOW_ERROR;
   }
-  int w = GST_VIDEO_FRAME_WIDTH (in), h = GST_VIDEO_FRAME_HEIGHT (in);
-  gboolean ok;
-  if (self->yuv) {
-    EspcnYuvFrame yin, yout;
-    espcn_yuv_frame_from_video_frame (&yin, in);
-    espcn_yuv_frame_from_video_frame (&yout, out);
-    espcn_yuv_to_rgbx (&self->coeffs, &yin, self->in_rgb, self->in_rgb_stride, self->yuv_orc);
-    ok = espcn_runner_process (self->runner, self->in_rgb, self->in_rgb_stride, &self->layout, w, h,
-        self->out_rgb, self->out_rgb_stride, &self->layout, &err);
-    if (ok)
-      espcn_rgbx_to_yuv (&self->coeffs, self->out_rgb, self->out_rgb_stride, &yout, self->yuv_orc);
-  } else {
-    ok = espcn_runner_process (self->runner, GST_VIDEO_FRAME_PLANE_DATA (in, 0),
-        GST_VIDEO_FRAME_PLANE_STRIDE (in, 0), &self->layout, w, h, GST_VIDEO_FRAME_PLANE_DATA (out, 0),
-        GST_VIDEO_FRAME_PLANE_STRIDE (out, 0), &self->layout, &err);
-    if (ok)
-      fill_extra_bytes (self, in, out);
+  if (self->runner_scale != self->frame_scale) {
+    GST_DEBUG_OBJECT (self, "x%d frame while the model changes to x%d: dropped until renegotiated",
+        self->frame_scale, self->runner_scale);
+    return GST_BASE_TRANSFORM_FLOW_DROPPED;
+  }
+  /* An interlaced frame is two pictures: the even rows and the odd rows. */
+  int n = GST_VIDEO_FRAME_IS_INTERLACED (in) ? 2 : 1;
+  int w = GST_VIDEO_FRAME_WIDTH (in), h = GST_VIDEO_FRAME_HEIGHT (in) / n;
+  gboolean ok = TRUE;
+  for (int field = 0; ok && field < n; field++) {
+    if (self->yuv) {
+      EspcnYuvFrame yin, yout;
+      espcn_yuv_frame_from_video_frame (&yin, in);
+      espcn_yuv_frame_from_video_frame (&yout, out);
+      espcn_yuv_frame_select_field (&yin, field, n);
+      espcn_yuv_frame_select_field (&yout, field, n);
+      espcn_yuv_to_rgbx (&self->coeffs, &yin, self->in_rgb, self->in_rgb_stride, self->yuv_orc);
+      ok = espcn_runner_process (self->runner, self->in_rgb, self->in_rgb_stride, &self->layout, w, h,
+          self->out_rgb, self->out_rgb_stride, &self->layout, &err);
+      if (ok)
+        espcn_rgbx_to_yuv (&self->coeffs, self->out_rgb, self->out_rgb_stride, &yout, self->yuv_orc);
+    } else {
+      gsize is = GST_VIDEO_FRAME_PLANE_STRIDE (in, 0), os = GST_VIDEO_FRAME_PLANE_STRIDE (out, 0);
+      const guint8 *ip = (const guint8 *) GST_VIDEO_FRAME_PLANE_DATA (in, 0) + field * is;
+      guint8 *op = (guint8 *) GST_VIDEO_FRAME_PLANE_DATA (out, 0) + field * os;
+      ok = espcn_runner_process (self->runner, ip, is * n, &self->layout, w, h, op, os * n, &self->layout, &err);
+      if (ok)
+        fill_extra_bytes (self, ip, is * n, op, os * n, w * self->frame_scale, h * self->frame_scale);
+    }
   }
   if (!ok) {
     GST_ELEMENT_ERROR (self, STREAM, FAILED, ("Upscaling failed."), ("%s", err->message));
     return GST_FLOW_ERROR;
   }
+  record_processing_time (self, gst_util_get_timestamp () - t0);
   return GST_FLOW_OK;
+}
+
+/* Metas follow videoscale: size-tagged ones are scaled with the frame, ones
+ * without tags or with only tags an upscale keeps true are copied, the rest
+ * is left to the base class (which drops tagged metas). */
+static gboolean
+gst_espcn_upscale_transform_meta (GstBaseTransform *trans, GstBuffer *outbuf, GstMeta *meta, GstBuffer *inbuf)
+{
+  GstVideoFilter *filter = GST_VIDEO_FILTER (trans);
+  const GstMetaInfo *info = meta->info;
+  static const gchar *const kept_tags[] = { GST_META_TAG_VIDEO_STR, GST_META_TAG_VIDEO_SIZE_STR,
+                                            GST_META_TAG_VIDEO_ORIENTATION_STR,
+                                            GST_META_TAG_VIDEO_COLORSPACE_STR, NULL };
+  const gchar *const *tags = gst_meta_api_type_get_tags (info->api);
+
+  if (tags == NULL)
+    return TRUE;
+  for (const gchar *const *t = tags; *t != NULL; t++)
+    if (!g_strv_contains (kept_tags, *t))
+      return GST_BASE_TRANSFORM_CLASS (parent_class)->transform_meta (trans, outbuf, meta, inbuf);
+  if (gst_meta_api_type_has_tag (info->api, g_quark_from_static_string (GST_META_TAG_VIDEO_SIZE_STR))) {
+    GstVideoMetaTransform scale = { &filter->in_info, &filter->out_info };
+    if (info->transform_func != NULL)
+      info->transform_func (outbuf, meta, inbuf, gst_video_meta_transform_scale_get_quark (), &scale);
+    return FALSE;  /* done here, not to be copied as well */
+  }
+  return TRUE;
+}
+
+/* Pointer positions from a video sink are in output pixels; upstream wants
+ * input pixels. */
+static gboolean
+gst_espcn_upscale_src_event (GstBaseTransform *trans, GstEvent *event)
+{
+  GstEspcnUpscale *self = GST_ESPCN_UPSCALE (trans);
+  gdouble x, y;
+
+  if (GST_EVENT_TYPE (event) == GST_EVENT_NAVIGATION && gst_navigation_event_get_coordinates (event, &x, &y)) {
+    GST_OBJECT_LOCK (self);
+    int in_w = self->nav_in_w, in_h = self->nav_in_h, out_w = self->nav_out_w, out_h = self->nav_out_h;
+    GST_OBJECT_UNLOCK (self);
+    if (out_w > 0 && out_h > 0) {
+      event = gst_event_make_writable (event);
+      gst_navigation_event_set_coordinates (event, x * in_w / out_w, y * in_h / out_h);
+    }
+  }
+  return GST_BASE_TRANSFORM_CLASS (parent_class)->src_event (trans, event);
+}
+
+/* Latency queries get the processing time added; caps queries that find no
+ * size downstream accepts at this scale are reported with the sizes. */
+static gboolean
+gst_espcn_upscale_query (GstBaseTransform *trans, GstPadDirection direction, GstQuery *query)
+{
+  GstEspcnUpscale *self = GST_ESPCN_UPSCALE (trans);
+
+  if (direction == GST_PAD_SRC && GST_QUERY_TYPE (query) == GST_QUERY_LATENCY) {
+    if (!gst_pad_peer_query (GST_BASE_TRANSFORM_SINK_PAD (trans), query))
+      return FALSE;
+    gboolean live;
+    GstClockTime min, max;
+    gst_query_parse_latency (query, &live, &min, &max);
+    GST_OBJECT_LOCK (self);
+    GstClockTime ours = MAX (espcn_frame_times_max (&self->times), self->reported_latency);
+    self->reported_latency = ours;
+    GST_OBJECT_UNLOCK (self);
+    GST_DEBUG_OBJECT (self, "adding %" GST_TIME_FORMAT " of processing to the latency", GST_TIME_ARGS (ours));
+    gst_query_set_latency (query, live, min + ours, GST_CLOCK_TIME_IS_VALID (max) ? max + ours : max);
+    return TRUE;
+  }
+  gboolean ret = GST_BASE_TRANSFORM_CLASS (parent_class)->query (trans, direction, query);
+  if (ret && direction == GST_PAD_SINK && GST_QUERY_TYPE (query) == GST_QUERY_CAPS) {
+    GstCaps *caps;
+    gst_query_parse_caps_result (query, &caps);
+    int s = current_scale (self);
+    if (s != 0 && caps != NULL && gst_caps_is_empty (caps)) {
+      g_autoptr (GstCaps) peer = gst_pad_peer_query_caps (GST_BASE_TRANSFORM_SRC_PAD (trans), NULL);
+      g_autofree gchar *peer_str = peer ? gst_caps_to_string (peer) : NULL;
+      GST_OBJECT_LOCK (self);
+      gboolean report = peer_str != NULL && !gst_caps_is_empty (peer) && g_strcmp0 (peer_str, self->warned_caps) != 0;
+      if (report) {
+        g_free (self->warned_caps);
+        self->warned_caps = g_strdup (peer_str);
+      }
+      GST_OBJECT_UNLOCK (self);
+      if (report)
+        GST_ELEMENT_WARNING (self, CORE, NEGOTIATION, ("No output size downstream accepts is a x%d upscale.", s),
+            ("the model upscales x%d, so the output width and height must be multiples of %d, and upstream "
+             "must offer them divided by %d; downstream accepts %s", s, s, s, peer_str));
+    }
+  }
+  return ret;
+}
+
+/* A caps event the base class cannot turn into output caps fails with a
+ * message naming the scale and the sizes, not a bare not-negotiated. */
+static gboolean
+gst_espcn_upscale_sink_event (GstBaseTransform *trans, GstEvent *event)
+{
+  GstEspcnUpscale *self = GST_ESPCN_UPSCALE (trans);
+  g_autoptr (GstCaps) caps = NULL;
+
+  if (GST_EVENT_TYPE (event) == GST_EVENT_CAPS) {
+    GstCaps *c;
+    gst_event_parse_caps (event, &c);
+    caps = gst_caps_ref (c);
+    self->set_info_posted = FALSE;
+  }
+  gboolean ret = GST_BASE_TRANSFORM_CLASS (parent_class)->sink_event (trans, event);
+  if (!ret && caps != NULL && !self->set_info_posted) {
+    int s = current_scale (self);
+    g_autoptr (GstCaps) peer = gst_pad_peer_query_caps (GST_BASE_TRANSFORM_SRC_PAD (trans), NULL);
+    const GstStructure *st = gst_caps_get_structure (caps, 0);
+    int w = 0, h = 0;
+    gst_structure_get_int (st, "width", &w);
+    gst_structure_get_int (st, "height", &h);
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, ("Cannot upscale %dx%d by x%d to a size downstream accepts.", w,
+        h, s), ("the output would be %" G_GINT64_FORMAT "x%" G_GINT64_FORMAT "; downstream accepts %" GST_PTR_FORMAT,
+            (gint64) w * s, (gint64) h * s, peer));
+  }
+  return ret;
 }
 
 /* ---- GObject / GstElement ---- */
@@ -772,9 +1052,9 @@ gst_espcn_upscale_get_property (GObject *object, guint prop_id, GValue *value, G
       g_mutex_unlock (&self->settings_lock);
       break;
     case PROP_SCALE:
-      g_value_set_int (value, current_scale (self));
+      g_value_set_enum (value, current_scale (self));
       break;
-    case PROP_METHOD:
+    case PROP_QUANTIZATION_METHOD:
       GST_OBJECT_LOCK (self);
       g_value_set_string (value, self->model ? espcn_int8_model_get_method (self->model) : NULL);
       GST_OBJECT_UNLOCK (self);
@@ -794,10 +1074,48 @@ gst_espcn_upscale_finalize (GObject *object)
   g_clear_pointer (&self->runner, espcn_runner_free);
   g_clear_pointer (&self->model, espcn_int8_model_unref);
   g_clear_pointer (&self->model_name, g_free);
+  g_clear_pointer (&self->warned_caps, g_free);
   g_clear_pointer (&self->in_rgb, g_free);
   g_clear_pointer (&self->out_rgb, g_free);
   g_mutex_clear (&self->settings_lock);
   G_OBJECT_CLASS (parent_class)->finalize (object);
+}
+
+/* "folder (a.bin, b.bin)", "folder (no models)" or "folder (no such folder)". */
+static void
+append_folder_listing (GString *s, const char *dir)
+{
+  g_auto (GStrv) names = espcn_model_path_list (dir);
+  g_autofree gchar *joined = g_strjoinv (", ", names);
+  g_string_append_printf (s, "%s (%s)", dir, *joined ? joined
+      : g_file_test (dir, G_FILE_TEST_IS_DIR) ? "no models" : "no such folder");
+}
+
+/* The model property's description, with what gst-inspect-1.0 users need to
+ * pick a model: the folders searched and the models in them. */
+static gchar *
+model_blurb (void)
+{
+  GString *s = g_string_new ("INT8 model file: a path (with a '/'), or a bare name (e.g. lsq-x2.bin or lsq-x2) "
+      "looked up in $ESPCN_MODEL_PATH, then in the models folder ");
+  append_folder_listing (s, ESPCN_PRESETS_DIR);
+  const char *env = g_getenv ("ESPCN_MODEL_PATH");
+  if (env != NULL && *env != '\0') {
+    g_auto (GStrv) dirs = g_strsplit (env, G_SEARCHPATH_SEPARATOR_S, -1);
+    g_string_append (s, "; $ESPCN_MODEL_PATH now holds ");
+    gboolean first = TRUE;
+    for (int i = 0; dirs[i] != NULL; i++) {
+      if (*dirs[i] == '\0')
+        continue;
+      if (!first)
+        g_string_append (s, ", ");
+      append_folder_listing (s, dirs[i]);
+      first = FALSE;
+    }
+  }
+  g_string_append (s, ". <method>.bin upscale x4, <method>-x2.bin x2, <method>-x3.bin x3. The default is the x4 "
+      "LSQ preset, " DEFAULT_MODEL ". While playing, a model of another scale renegotiates the output size");
+  return g_string_free (s, FALSE);
 }
 
 static void
@@ -814,28 +1132,25 @@ gst_espcn_upscale_class_init (GstEspcnUpscaleClass *klass)
   gobject_class->get_property = gst_espcn_upscale_get_property;
   gobject_class->finalize = gst_espcn_upscale_finalize;
 
-  g_object_class_install_property (gobject_class, PROP_MODEL,
-      g_param_spec_string ("model", "Model",
-          "INT8 model file: a path, or a bare name (e.g. lsq.bin) looked up in $ESPCN_MODEL_PATH, "
-          "the installed presets and the current folder. While playing, only a model of the same scale "
-          "is accepted", NULL,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING));
-  g_object_class_install_property (gobject_class, PROP_N_THREADS,
-      g_param_spec_uint ("n-threads", "Threads",
-          "Worker threads of the engine (0 = one per CPU core); the output does not depend on it",
-          0, MAX_THREADS, 0, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING));
-  g_object_class_install_property (gobject_class, PROP_SCALE,
-      g_param_spec_int ("scale", "Scale", "Upscale factor of the loaded model (0 when none is loaded)",
-          0, 4, 0, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
-  g_object_class_install_property (gobject_class, PROP_METHOD,
-      g_param_spec_string ("method", "Method",
-          "Quantization method that produced the loaded model (NULL when none is loaded)", NULL,
-          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+  g_autofree gchar *blurb = model_blurb ();
+  properties[PROP_MODEL] = g_param_spec_string ("model", "Model", blurb, DEFAULT_MODEL,
+      G_PARAM_READWRITE | G_PARAM_STATIC_NAME | G_PARAM_STATIC_NICK | GST_PARAM_MUTABLE_PLAYING);
+  properties[PROP_N_THREADS] = g_param_spec_uint ("n-threads", "Threads",
+      "Worker threads of the engine (0 = one per CPU core); the output does not depend on it",
+      0, MAX_THREADS, 0, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING);
+  properties[PROP_SCALE] = g_param_spec_enum ("scale", "Scale",
+      "Upscale factor of the loaded model (none when no model is loaded)", GST_TYPE_ESPCN_UPSCALE_SCALE, 0,
+      G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_QUANTIZATION_METHOD] = g_param_spec_string ("quantization-method", "Quantization method",
+      "Quantization-aware training method that produced the loaded model (NULL when none is loaded); "
+      "not an interpolation method", NULL, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (gobject_class, N_PROPS, properties);
+  gst_type_mark_as_plugin_api (GST_TYPE_ESPCN_UPSCALE_SCALE, 0);
 
   gst_element_class_add_static_pad_template (element_class, &sink_template);
   gst_element_class_add_static_pad_template (element_class, &src_template);
   gst_element_class_set_static_metadata (element_class, "ESPCN super-resolution upscaler",
-      "Filter/Effect/Video/Scaler",
+      "Filter/Converter/Video/Scaler",
       "Upscales video by 2, 3 or 4 with an INT8 ESPCN super-resolution network",
       "espcn-gst authors");
 
@@ -845,6 +1160,10 @@ gst_espcn_upscale_class_init (GstEspcnUpscaleClass *klass)
   trans_class->transform_caps = GST_DEBUG_FUNCPTR (gst_espcn_upscale_transform_caps);
   trans_class->transform = GST_DEBUG_FUNCPTR (gst_espcn_upscale_transform);
   trans_class->fixate_caps = GST_DEBUG_FUNCPTR (gst_espcn_upscale_fixate_caps);
+  trans_class->transform_meta = GST_DEBUG_FUNCPTR (gst_espcn_upscale_transform_meta);
+  trans_class->src_event = GST_DEBUG_FUNCPTR (gst_espcn_upscale_src_event);
+  trans_class->sink_event = GST_DEBUG_FUNCPTR (gst_espcn_upscale_sink_event);
+  trans_class->query = GST_DEBUG_FUNCPTR (gst_espcn_upscale_query);
   trans_class->passthrough_on_same_caps = FALSE;
   filter_class->set_info = GST_DEBUG_FUNCPTR (gst_espcn_upscale_set_info);
   filter_class->transform_frame = GST_DEBUG_FUNCPTR (gst_espcn_upscale_transform_frame);
@@ -853,6 +1172,19 @@ gst_espcn_upscale_class_init (GstEspcnUpscaleClass *klass)
 static void
 gst_espcn_upscale_init (GstEspcnUpscale *self)
 {
+  g_autoptr (GError) err = NULL;
   g_mutex_init (&self->settings_lock);
-  gst_base_transform_set_qos_enabled (GST_BASE_TRANSFORM (self), TRUE);
+  GstBaseTransform *trans = GST_BASE_TRANSFORM (self);
+  gst_base_transform_set_qos_enabled (trans, TRUE);
+  /* The element never passes through, so the caps it answers upstream must not
+   * start with the downstream sizes themselves: a scaler before it would then
+   * fixate to the output size and the model would run on a blown-up frame. */
+  gst_base_transform_set_prefer_passthrough (trans, FALSE);
+  /* The default model, loaded now so that caps queries know its scale; a
+   * missing one is reported when the element goes to READY. */
+  self->model_name = g_strdup (DEFAULT_MODEL);
+  self->model = load_model (self, DEFAULT_MODEL, &err);
+  self->scale = self->model ? espcn_int8_model_get_scale (self->model) : 0;
+  if (self->model == NULL)
+    GST_DEBUG_OBJECT (self, "default model: %s", err->message);
 }

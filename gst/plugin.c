@@ -18,5 +18,5 @@ plugin_init (GstPlugin *plugin)
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 GST_PLUGIN_DEFINE (GST_VERSION_MAJOR, GST_VERSION_MINOR, espcn,
     "ESPCN INT8 super-resolution", plugin_init, ESPCN_PLUGIN_VERSION, "LGPL",
-    "espcn-gst", "espcn-gst")
+    "espcn-gst", ESPCN_PACKAGE_ORIGIN)
 #pragma GCC diagnostic pop

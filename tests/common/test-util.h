@@ -3,6 +3,16 @@
 
 #include <glib.h>
 
+/* ESPCN_TEST_UNDER_ASAN is defined in AddressSanitizer builds (gcc or clang),
+ * for the tests that cannot run there (memory limits, allocation failures). */
+#if defined(__SANITIZE_ADDRESS__)
+#define ESPCN_TEST_UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define ESPCN_TEST_UNDER_ASAN 1
+#endif
+#endif
+
 /* Names and bytes of every tensor of a safetensors file, in file order: equal iff
  * weights, Adam state and quantizer state are equal bit for bit. */
 GBytes *espcn_test_tensor_bytes (const char *path);

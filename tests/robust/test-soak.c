@@ -25,14 +25,6 @@
 #define N_FRAMES 10000
 #define RSS_BOUND_KB 1024
 
-#if defined(__SANITIZE_ADDRESS__)
-#define UNDER_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define UNDER_ASAN 1
-#endif
-#endif
-
 static gint frames;  /* at the sink */
 
 static void
@@ -154,7 +146,7 @@ test_soak_renegotiation_seeks_and_reloads (void)
   g_assert_cmpint (n_caps, >=, 20);
   g_assert_cmpint (n_seeks, >=, 10);
   g_assert_cmpint (n_reloads, >=, 30);
-#ifdef UNDER_ASAN
+#ifdef ESPCN_TEST_UNDER_ASAN
   g_test_message ("AddressSanitizer build: RSS bound not enforced");
 #else
   g_assert_cmpint (rss_10k - rss_1k, <=, RSS_BOUND_KB);
