@@ -7,8 +7,12 @@
 G_BEGIN_DECLS
 
 /* Runs cfg with method "none" then each quantization method (cfg->method is
- * ignored), prints the table and writes OUT/summary.csv, OUT/summary.json and a
- * bar chart OUT/summary.svg. */
-gboolean espcn_train_all (const EspcnTrainConfig *cfg, GError **error);
+ * ignored), each `repeats` times with seeds cfg->seed, cfg->seed + 1, ... (on the
+ * images cfg->seed selects, the same for every run; with repeats > 1 each run
+ * writes into OUT/seed-<seed>/), prints the table (per method the mean Y-PSNR,
+ * its sample standard deviation and range, the difference to float's mean and two
+ * standard errors of that difference: the noise) and writes OUT/summary.csv,
+ * OUT/summary.json and a bar chart OUT/summary.svg. */
+gboolean espcn_train_all (const EspcnTrainConfig *cfg, int repeats, GError **error);
 
 G_END_DECLS

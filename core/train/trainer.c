@@ -109,6 +109,8 @@ espcn_train_config_validate (const EspcnTrainConfig *cfg, GError **error)
     BAD ("--num-train and --num-val must be at least 1");
   if (!(cfg->lr > 0 && cfg->lr < 10))
     BAD ("learning rate %g must be in (0, 10)", cfg->lr);
+  if (cfg->lr_warmup < 0)
+    BAD ("--lr-warmup %d must not be negative", cfg->lr_warmup);
   if (cfg->threads < 0)
     BAD ("threads %d must be 0 (all cores) or more", cfg->threads);
   if (cfg->val_every < 1)
@@ -129,7 +131,7 @@ derive_rng (EspcnRng *rng, guint64 seed, guint64 purpose, guint64 a, guint64 b)
   espcn_rng_seed (rng, k);
 }
 
-enum { RNG_ORDER = 1, RNG_CROP = 2, RNG_CALIB = 3 };
+enum { RNG_ORDER = 1, RNG_CROP = 2, RNG_CALIB = 3, RNG_INTERP = 4 };
 
 /* ---- batches: crops are independent, so two threads make them ---- */
 
@@ -382,6 +384,7 @@ resume_options (const EspcnTrainConfig *cfg)
   g_hash_table_insert (h, "batch", g_strdup_printf ("%d", cfg->batch));
   g_hash_table_insert (h, "patch", g_strdup_printf ("%d", cfg->patch));
   g_hash_table_insert (h, "lr", g_strdup_printf ("%.9g", cfg->lr));
+  g_hash_table_insert (h, "lr_warmup", g_strdup_printf ("%d", cfg->lr_warmup));
   g_hash_table_insert (h, "augment", augment_text (&cfg->augment));
   g_hash_table_insert (h, "loss", g_strdup (espcn_loss_name (cfg->loss)));
   if (g_strcmp0 (cfg->method, "lsq") == 0)
@@ -428,6 +431,19 @@ calibrate_activations (const EspcnTrainConfig *cfg, const EspcnDataset *dataset,
   if (!cfg->quiet)
     printf ("%s: activation scales calibrated on %d training batches\n", cfg->method, cfg->calib_batches);
   return TRUE;
+}
+
+/* The interpolator start's least-squares fit sees this many training pairs. */
+#define INTERP_FIT_PAIRS 64
+
+static gboolean
+interp_fit_batch (gpointer data, int b, float *lr, float *hr, GError **error)
+{
+  const EspcnTrainConfig *cfg = ((gpointer *) data)[0];
+  const EspcnDataset *ds = ((gpointer *) data)[1];
+  EspcnRng rng;
+  derive_rng (&rng, cfg->seed, RNG_INTERP, (guint64) b, 0);
+  return espcn_dataset_sample_batch (ds, &rng, (guint) cfg->batch, cfg->patch, cfg->scale, lr, hr, error);
 }
 
 static void
@@ -535,6 +551,11 @@ espcn_train_run (const EspcnTrainConfig *cfg, EspcnDataset *dataset, EspcnTrainR
   res->bicubic_ssim = bic[2];
 
   EspcnTrainPosition pos = { 0, 0, FALSE };
+  gpointer fit_data[2] = { (gpointer) cfg, dataset };
+  if (cfg->start == ESPCN_START_INTERP && cfg->init == NULL && cfg->resume == NULL &&
+      !espcn_float_model_start_as_interpolator (model, cfg->patch, cfg->batch,
+          (INTERP_FIT_PAIRS + cfg->batch - 1) / cfg->batch, interp_fit_batch, fit_data, error))
+    goto out;
   if (cfg->init != NULL && cfg->resume == NULL && !espcn_checkpoint_load_weights (cfg->init, model, error))
     goto out;
   if (cfg->init != NULL && !cfg->quiet)
@@ -634,7 +655,10 @@ espcn_train_run (const EspcnTrainConfig *cfg, EspcnDataset *dataset, EspcnTrainR
         espcn_float_model_regularizer (model);
       espcn_clip_grad_norm (refs, n_all, (float) cfg->clip_norm);
       gint64 step = (gint64) epoch * spe + s;
-      espcn_adam_step (adam, espcn_cosine_lr ((float) cfg->lr, 0.0f, step, total_steps));
+      float lr_now = espcn_cosine_lr ((float) cfg->lr, 0.0f, step, total_steps);
+      if (step < cfg->lr_warmup)
+        lr_now *= (float) (step + 1) / (float) cfg->lr_warmup;
+      espcn_adam_step (adam, lr_now);
       if (pos.quant_on) {
         float progress = total_steps > quant_start ? (float) (step + 1 - quant_start) / (total_steps - quant_start) : 1;
         espcn_float_model_quant_step (model, CLAMP (progress, 0.0f, 1.0f));
@@ -733,9 +757,10 @@ espcn_train_run (const EspcnTrainConfig *cfg, EspcnDataset *dataset, EspcnTrainR
     g_hash_table_insert (meta, g_strdup ("val_psnr_y"), g_strdup_printf ("%.3f", res->final_psnr_y));
     g_hash_table_insert (meta, g_strdup ("recipe"),
         g_strdup_printf ("espcn-train --method %s --scale %d --epochs %d --warmup %d --batch %d --patch %d --lr %g "
-                         "--num-train %d --num-val %d --seed %" G_GUINT64_FORMAT " --loss %s%s%s%s",
+                         "--num-train %d --num-val %d --seed %" G_GUINT64_FORMAT " --loss %s%s%s%s%s",
             cfg->method, cfg->scale, cfg->epochs, cfg->warmup_epochs, cfg->batch, cfg->patch, cfg->lr, cfg->num_train,
-            cfg->num_val, cfg->seed, espcn_loss_name (cfg->loss), aug_opts, cfg->init ? " --init " : "",
+            cfg->num_val, cfg->seed, espcn_loss_name (cfg->loss), aug_opts,
+            cfg->start == ESPCN_START_PLAIN ? " --start plain" : "", cfg->init ? " --init " : "",
             cfg->init ? cfg->init : ""));
     /* A fine-tuned model names its starting point; the recipe of that run too. */
     char *init_recipe = cfg->init ? espcn_checkpoint_recipe (cfg->init) : NULL;
