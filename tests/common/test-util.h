@@ -3,6 +3,9 @@
 
 #include <glib.h>
 
+#include "image/image.h"
+#include "util/rng.h"
+
 /* Names and bytes of every tensor of a safetensors file, in file order: equal iff
  * weights, Adam state and quantizer state are equal bit for bit. */
 GBytes *espcn_test_tensor_bytes (const char *path);
@@ -17,3 +20,8 @@ char *espcn_test_make_tmp_dir (const char *tmpl);
 /* Removes path and everything under it, never following symbolic links; a missing
  * path is fine. Returns FALSE if something could not be removed. */
 gboolean espcn_test_rm_rf (const char *path);
+
+/* A photograph-like w x h test image drawn from rng: smooth shading, three
+ * sinusoidal textures of random frequency and direction, and six antialiased
+ * discs with hard edges. */
+EspcnImage *espcn_test_photo_like (EspcnRng *rng, int w, int h);

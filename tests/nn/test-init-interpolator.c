@@ -10,51 +10,7 @@
 #include "image/imresize.h"
 #include "metrics/metrics.h"
 #include "util/rng.h"
-
-/* A photograph-like test image: smooth shading, a few sinusoidal textures of
- * random frequency and direction, and antialiased discs with hard edges. */
-static EspcnImage *
-make_image (EspcnRng *rng, int w, int h)
-{
-  EspcnImage *img = espcn_image_new (w, h);
-  float base[3], grad[3][2], wave[3][5], fx[3], fy[3], ph[3];
-  float disc[6][6]; /* x, y, r, r g b */
-  for (int c = 0; c < 3; c++) {
-    base[c] = espcn_rng_uniform_range (rng, 60, 190);
-    grad[c][0] = espcn_rng_uniform_range (rng, -0.3f, 0.3f);
-    grad[c][1] = espcn_rng_uniform_range (rng, -0.3f, 0.3f);
-  }
-  for (int k = 0; k < 3; k++) {
-    float f = espcn_rng_uniform_range (rng, 0.02f, 0.35f), a = espcn_rng_uniform_range (rng, 0, (float) G_PI);
-    fx[k] = f * cosf (a);
-    fy[k] = f * sinf (a);
-    ph[k] = espcn_rng_uniform_range (rng, 0, 6.28f);
-    for (int c = 0; c < 3; c++)
-      wave[c][k] = espcn_rng_uniform_range (rng, 5, 30);
-  }
-  for (int d = 0; d < 6; d++) {
-    disc[d][0] = espcn_rng_uniform_range (rng, 0, (float) w);
-    disc[d][1] = espcn_rng_uniform_range (rng, 0, (float) h);
-    disc[d][2] = espcn_rng_uniform_range (rng, 4, w / 5.0f);
-    for (int c = 0; c < 3; c++)
-      disc[d][3 + c] = espcn_rng_uniform_range (rng, 0, 255);
-  }
-  for (int y = 0; y < h; y++)
-    for (int x = 0; x < w; x++)
-      for (int c = 0; c < 3; c++) {
-        float v = base[c] + grad[c][0] * x + grad[c][1] * y;
-        for (int k = 0; k < 3; k++)
-          v += wave[c][k] * sinf (fx[k] * x + fy[k] * y + ph[k]);
-        for (int d = 0; d < 6; d++) {
-          /* coverage of the disc edge over one pixel, linear ramp */
-          float dist = hypotf (x - disc[d][0], y - disc[d][1]) - disc[d][2];
-          float cover = CLAMP (0.5f - dist, 0.0f, 1.0f);
-          v = v * (1 - cover) + disc[d][3 + c] * cover;
-        }
-        img->data[((size_t) y * w + x) * 3 + c] = (guint8) CLAMP (lrintf (v), 0, 255);
-      }
-  return img;
-}
+#include "test-util.h"
 
 /* Bilinear upscale by an integer factor, pixel centres aligned (as GStreamer's
  * videoscale and OpenCV's INTER_LINEAR), edges clamped. */
@@ -96,7 +52,7 @@ test_untrained_network_beats_bilinear (gconstpointer data)
   g_autofree float *lr = g_new (float, 3 * (gsize) lside * lside);
   g_autofree float *hr = g_new (float, 3 * (gsize) side * side);
   for (int i = 0; i < 6; i++) {
-    g_autoptr (EspcnImage) h = make_image (&rng, side, side);
+    g_autoptr (EspcnImage) h = espcn_test_photo_like (&rng, side, side);
     g_autoptr (EspcnImage) l = espcn_imresize (h, lside, lside);
     espcn_image_to_planar_f32 (h, hr);
     espcn_image_to_planar_f32 (l, lr);
@@ -116,7 +72,7 @@ test_untrained_network_beats_bilinear (gconstpointer data)
   const int tw = 120, th = 84;
   double net = 0, bil = 0;
   for (int i = 0; i < 6; i++) {
-    g_autoptr (EspcnImage) h = make_image (&rng, tw, th);
+    g_autoptr (EspcnImage) h = espcn_test_photo_like (&rng, tw, th);
     g_autoptr (EspcnImage) l = espcn_imresize (h, tw / s, th / s);
     g_autoptr (EspcnImage) hh = espcn_image_modcrop (h, s);
     g_autofree float *in = g_new (float, 3 * (gsize) l->width * l->height);
