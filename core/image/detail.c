@@ -1,14 +1,22 @@
 #include "image/detail.h"
 
 #include <math.h>
+#include <stdlib.h>
 
 #include "image/color.h"
 #include "image/imresize.h"
 
+static int
+compare_doubles (const void *a, const void *b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+  return (x > y) - (x < y);
+}
+
 EspcnDetail
 espcn_image_detail (const EspcnImage *img)
 {
-  EspcnDetail d = { 0, 0, 0 };
+  EspcnDetail d = { 0, 0, 0, 0 };
   const int w = img->width, h = img->height;
   if (w < 4 || h < 4)
     return d;
@@ -32,6 +40,7 @@ espcn_image_detail (const EspcnImage *img)
 
   const int B = ESPCN_DETAIL_BLOCK, bx = w / B, by = h / B;
   int textured = 0;
+  g_autofree double *block = g_new (double, MAX (1, bx * by));
   for (int j = 0; j < by; j++)
     for (int i = 0; i < bx; i++) {
       double s = 0;
@@ -40,10 +49,15 @@ espcn_image_detail (const EspcnImage *img)
           double r = (double) y[(gsize) yy * w + xx] - up[(gsize) yy * w + xx];
           s += r * r;
         }
-      if (sqrt (s / (B * B)) >= ESPCN_DETAIL_BLOCK_MIN)
+      block[j * bx + i] = sqrt (s / (B * B));
+      if (block[j * bx + i] >= ESPCN_DETAIL_BLOCK_MIN)
         textured++;
     }
   d.n_blocks = bx * by;
+  if (d.n_blocks > 0) {
+    qsort (block, d.n_blocks, sizeof *block, compare_doubles);
+    d.sharpest = block[(int) (0.9 * (d.n_blocks - 1) + 0.5)];
+  }
   d.textured_fraction = d.n_blocks > 0 ? (double) textured / d.n_blocks : 0;
   return d;
 }

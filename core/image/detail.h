@@ -5,9 +5,12 @@
  * in grey levels (0..255).  Flat areas and soft (blurred, out-of-focus, hazy)
  * areas both leave almost nothing in r; edges and texture leave a lot.
  *
- *  - rms: the RMS of r over the image (a source's overall sharpness);
- *  - textured_fraction: the fraction of 32x32 blocks whose own RMS of r is at
- *    least ESPCN_DETAIL_BLOCK_MIN (how much of the image carries detail at all). */
+ *  - rms: the RMS of r over the image;
+ *  - sharpest: the 90th percentile of the RMS of r over 32x32 blocks, the
+ *    sharpness of the image's sharpest parts (a photograph's focus: a sharp
+ *    subject on a blurred background scores high, a soft or hazy picture low);
+ *  - textured_fraction: the fraction of blocks whose RMS of r is at least
+ *    ESPCN_DETAIL_BLOCK_MIN (how much of the image carries detail at all). */
 #pragma once
 
 #include <glib.h>
@@ -21,6 +24,7 @@ G_BEGIN_DECLS
 
 typedef struct {
   double rms;
+  double sharpest;
   double textured_fraction;
   int n_blocks;
 } EspcnDetail;

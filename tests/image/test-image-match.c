@@ -103,16 +103,19 @@ test_detail_ranks_sharp_soft_and_flat (void)
   g_autoptr (EspcnImage) flat = espcn_image_new (256, 192);
   memset (flat->data, 128, (gsize) 256 * 192 * 3);
   EspcnDetail ds = espcn_image_detail (sharp), dsoft = espcn_image_detail (soft), df = espcn_image_detail (flat);
-  g_test_message ("detail rms / textured fraction: sharp %.2f / %.2f, blurred %.2f / %.2f, flat %.2f / %.2f", ds.rms,
-      ds.textured_fraction, dsoft.rms, dsoft.textured_fraction, df.rms, df.textured_fraction);
+  g_test_message ("detail rms / sharpest / textured fraction: sharp %.2f / %.2f / %.2f, blurred %.2f / %.2f / %.2f, "
+      "flat %.2f / %.2f / %.2f", ds.rms, ds.sharpest, ds.textured_fraction, dsoft.rms, dsoft.sharpest,
+      dsoft.textured_fraction, df.rms, df.sharpest, df.textured_fraction);
   g_assert_cmpint (ds.n_blocks, ==, 8 * 6);
   g_assert_cmpfloat (ds.rms, >, 2 * dsoft.rms);
+  g_assert_cmpfloat (ds.sharpest, >, 2 * dsoft.sharpest);
+  g_assert_cmpfloat (ds.sharpest, >=, ds.rms);
   g_assert_cmpfloat (ds.textured_fraction, >, dsoft.textured_fraction);
   g_assert_cmpfloat (df.rms, <, 1e-6);
   g_assert_cmpfloat (df.textured_fraction, ==, 0);
   /* downscaling a soft picture brings its detail back */
   g_autoptr (EspcnImage) half = espcn_imresize (soft, 128, 96);
-  g_assert_cmpfloat (espcn_image_detail (half).rms, >, dsoft.rms);
+  g_assert_cmpfloat (espcn_image_detail (half).sharpest, >, dsoft.sharpest);
 }
 
 int
