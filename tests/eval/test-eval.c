@@ -110,6 +110,24 @@ test_bicubic_matches_direct_computation (void)
   espcn_eval_result_clear (&res);
 }
 
+/* A tiny x2 training on the generated images, into tmp_dir/out_name. */
+static void
+tiny_config (EspcnTrainConfig *cfg, const char *method, const char *out_name)
+{
+  espcn_train_config_init (cfg);
+  g_free (cfg->method);
+  cfg->method = g_strdup (method);
+  cfg->data_dir = g_strdup (data_dir);
+  cfg->out_dir = g_build_filename (tmp_dir, out_name, NULL);
+  cfg->scale = 2;
+  cfg->features = 16;
+  cfg->patch = 32;
+  cfg->batch = 4;
+  cfg->num_train = 16;
+  cfg->num_val = 4;
+  cfg->quiet = TRUE;
+}
+
 static void
 check_engine_matches_fake_quant (const char *ckpt, const char *int8)
 {
@@ -161,23 +179,12 @@ test_interpolator_start_engine_matches_fake_quant (gconstpointer method)
 {
   g_autoptr (GError) error = NULL;
   EspcnTrainConfig cfg;
-  espcn_train_config_init (&cfg);
-  g_free (cfg.method);
-  cfg.method = g_strdup (method);
+  tiny_config (&cfg, method, "interp");
   cfg.start = ESPCN_START_INTERP;
-  cfg.data_dir = g_strdup (data_dir);
-  cfg.out_dir = g_build_filename (tmp_dir, "interp", NULL);
-  cfg.scale = 2;
-  cfg.features = 16;
-  cfg.patch = 32;
-  cfg.batch = 4;
-  cfg.num_train = 16;
-  cfg.num_val = 4;
   cfg.epochs = 4;
   cfg.warmup_epochs = 2;
   cfg.val_every = 4;
   cfg.lr = 1e-3;
-  cfg.quiet = TRUE;
   cfg.calib_batches = 2;
   EspcnTrainResult tr;
   if (!espcn_train_run (&cfg, NULL, &tr, &error))
@@ -424,22 +431,11 @@ main (int argc, char **argv)
   /* The model under test: LSQ, 24 float steps then 24 quantized steps (enough to
    * leave the random initialisation behind: an untrained model's output is dark). */
   EspcnTrainConfig cfg;
-  espcn_train_config_init (&cfg);
-  g_free (cfg.method);
-  cfg.method = g_strdup ("lsq");
-  cfg.data_dir = g_strdup (data_dir);
-  cfg.out_dir = g_build_filename (tmp_dir, "run", NULL);
-  cfg.scale = 2;
-  cfg.features = 16;
-  cfg.patch = 32;
-  cfg.batch = 4;
-  cfg.num_train = 16;
-  cfg.num_val = 4;
+  tiny_config (&cfg, "lsq", "run");
   cfg.epochs = 12;
   cfg.warmup_epochs = 6;
   cfg.val_every = 12;
   cfg.lr = 1e-2;
-  cfg.quiet = TRUE;
   cfg.export_int8 = TRUE;
   EspcnTrainResult tr;
   if (!espcn_train_run (&cfg, NULL, &tr, &error))
