@@ -495,6 +495,7 @@ typedef struct {
   GPtrArray *train_ids; /* --unfiltered: the unfiltered tiles for training; else == ids */
   guint dropped;
   gboolean test;
+  GError *error;    /* processing failed */
 } Photo;
 
 static gboolean
@@ -524,6 +525,51 @@ write_tiles (const EspcnImage *img, const char *cls_dir, const char *class_name,
     g_ptr_array_add (ids, g_strdup_printf ("%s/%s", class_name, id));
   }
   return TRUE;
+}
+
+typedef struct {
+  const char *src_root, *out_dir;
+  const GArray *refs;
+  double target;
+  gboolean unfiltered;
+} Job;
+
+/* One photograph, on a worker thread: guard, licence, shrink, tiles. */
+static void
+process_photo (gpointer data, gpointer user_data)
+{
+  Photo *ph = data;
+  const Job *job = user_data;
+  const Source *s = ph->src;
+  ph->ids = g_ptr_array_new_with_free_func (g_free);
+  ph->train_ids = job->unfiltered ? g_ptr_array_new_with_free_func (g_free) : g_ptr_array_ref (ph->ids);
+  g_autoptr (EspcnImage) img = load_source (job->src_root, s, &ph->sha256, &ph->error);
+  if (img == NULL)
+    return;
+  double score;
+  const char *match = contaminated (job->refs, img, &score);
+  if (match != NULL) {
+    ph->excluded = g_strdup_printf ("excluded: matches %s (%.2f)", match, score);
+    g_print ("%s: left out, it matches %s (score %.2f)\n", s->class_name, match, score);
+    return;
+  }
+  if (s->licence == NULL) {
+    ph->excluded = g_strdup ("excluded: no licence found");
+    g_print ("%s: left out, no licence found for it in %s\n", s->class_name, s->package);
+    return;
+  }
+  g_autofree gchar *cls_dir = g_build_filename (job->out_dir, "images", s->class_name, NULL);
+  if (g_mkdir_with_parents (cls_dir, 0755) != 0) {
+    int e = errno;
+    g_set_error (&ph->error, G_FILE_ERROR, g_file_error_from_errno (e), "cannot create %s: %s", cls_dir, g_strerror (e));
+    return;
+  }
+  if (job->unfiltered &&
+      !write_tiles (img, cls_dir, s->class_name, "u", FALSE, ph->train_ids, &ph->dropped, &ph->error))
+    return;
+  ph->scale = shrink_to_detail (&img, job->target, &ph->rms);
+  ph->dropped = 0;
+  write_tiles (img, cls_dir, s->class_name, "t", TRUE, ph->ids, &ph->dropped, &ph->error);
 }
 
 /* A previous complete run of this edition: manifest present with this header and
@@ -673,40 +719,22 @@ main (int argc, char **argv)
   g_print ("detail target (median of %u sharp photographs): sharpest blocks %.2f grey levels\n", sharp_rms->len, target);
 
   Photo *photos = g_new0 (Photo, n_src);
+  Job job = { src_root, out_dir, refs, target, unfiltered };
+  GThreadPool *pool = g_thread_pool_new (process_photo, &job, MIN (2, (int) g_get_num_processors ()), TRUE,
+      NULL);
+  for (guint i = 0; i < n_src; i++) {
+    photos[i].src = &g_array_index (sources, Source, i);
+    g_thread_pool_push (pool, &photos[i], NULL);
+  }
+  g_thread_pool_free (pool, FALSE, TRUE);
   guint total = 0, n_excluded = 0;
   for (guint i = 0; i < n_src; i++) {
-    const Source *s = &g_array_index (sources, Source, i);
-    Photo *ph = &photos[i];
-    ph->src = s;
-    ph->ids = g_ptr_array_new_with_free_func (g_free);
-    ph->train_ids = unfiltered ? g_ptr_array_new_with_free_func (g_free) : g_ptr_array_ref (ph->ids);
-    g_autoptr (EspcnImage) img = load_source (src_root, s, &ph->sha256, &error);
-    if (img == NULL)
-      return fail (error);
-    double score;
-    const char *match = contaminated (refs, img, &score);
-    if (match != NULL) {
-      ph->excluded = g_strdup_printf ("excluded: matches %s (%.2f)", match, score);
-      g_print ("%s: left out, it matches %s (score %.2f)\n", s->class_name, match, score);
+    if (photos[i].error != NULL)
+      return fail (photos[i].error);
+    if (photos[i].excluded != NULL)
       n_excluded++;
-      continue;
-    }
-    if (s->licence == NULL) {
-      ph->excluded = g_strdup ("excluded: no licence found");
-      g_print ("%s: left out, no licence found for it in %s\n", s->class_name, s->package);
-      n_excluded++;
-      continue;
-    }
-    g_autofree gchar *cls_dir = g_build_filename (out_dir, "images", s->class_name, NULL);
-    if (g_mkdir_with_parents (cls_dir, 0755) != 0)
-      return fail (NULL);
-    if (unfiltered && !write_tiles (img, cls_dir, s->class_name, "u", FALSE, ph->train_ids, &ph->dropped, &error))
-      return fail (error);
-    ph->scale = shrink_to_detail (&img, target, &ph->rms);
-    ph->dropped = 0;
-    if (!write_tiles (img, cls_dir, s->class_name, "t", TRUE, ph->ids, &ph->dropped, &error))
-      return fail (error);
-    total += ph->ids->len;
+    else
+      total += photos[i].ids->len;
   }
 
   /* Whole photos to test in a seeded order. */
@@ -770,6 +798,7 @@ main (int argc, char **argv)
   for (guint i = 0; i < n_src; i++) {
     g_free (photos[i].sha256);
     g_free (photos[i].excluded);
+    g_clear_error (&photos[i].error);
     g_ptr_array_unref (photos[i].ids);
     g_ptr_array_unref (photos[i].train_ids);
     Source *s = &g_array_index (sources, Source, i);
