@@ -755,14 +755,15 @@ espcn_train_run (const EspcnTrainConfig *cfg, EspcnDataset *dataset, EspcnTrainR
     g_autofree char *int8_path = g_strdup_printf ("%s/%s.bin", cfg->out_dir, cfg->method);
     g_autoptr (GHashTable) meta = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
     g_autofree char *aug_opts = augment_text (&cfg->augment);
+    g_autofree char *warmup_opt = cfg->lr_warmup > 0 ? g_strdup_printf (" --lr-warmup %d", cfg->lr_warmup) : g_strdup ("");
     g_hash_table_insert (meta, g_strdup ("train_data"), g_strdup (cfg->data_dir));
     g_hash_table_insert (meta, g_strdup ("val_psnr_y"), g_strdup_printf ("%.3f", res->final_psnr_y));
     g_hash_table_insert (meta, g_strdup ("recipe"),
         g_strdup_printf ("espcn-train --method %s --scale %d --epochs %d --warmup %d --batch %d --patch %d --lr %g "
-                         "--num-train %d --num-val %d --seed %" G_GUINT64_FORMAT " --loss %s%s%s%s%s",
+                         "--num-train %d --num-val %d --seed %" G_GUINT64_FORMAT " --loss %s%s%s%s%s%s",
             cfg->method, cfg->scale, cfg->epochs, cfg->warmup_epochs, cfg->batch, cfg->patch, cfg->lr, cfg->num_train,
             cfg->num_val, cfg->seed, espcn_loss_name (cfg->loss), aug_opts,
-            cfg->start == ESPCN_START_PLAIN ? " --start plain" : "", cfg->init ? " --init " : "",
+            cfg->start == ESPCN_START_PLAIN ? " --start plain" : "", warmup_opt, cfg->init ? " --init " : "",
             cfg->init ? cfg->init : ""));
     /* A fine-tuned model names its starting point; the recipe of that run too. */
     char *init_recipe = cfg->init ? espcn_checkpoint_recipe (cfg->init) : NULL;
