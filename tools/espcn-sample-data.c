@@ -42,6 +42,7 @@
  * smaller than a tile in a dimension is kept whole in that dimension. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <glib.h>
@@ -581,11 +582,14 @@ already_complete (const char *out_dir, guint *n_train, guint *n_test, guint *n_p
   g_autofree gchar *mtext = NULL;
   if (!g_file_get_contents (manifest, &mtext, NULL, NULL) || !g_str_has_prefix (mtext, MANIFEST_HEADER))
     return FALSE;
+  /* photos that gave tiles: column 8 (tiles) above 0 */
   *n_photos = 0;
-  for (const char *p = mtext; (p = strstr (p, "\ttrain\n")) != NULL; p++)
-    (*n_photos)++;
-  for (const char *p = mtext; (p = strstr (p, "\ttest\n")) != NULL; p++)
-    (*n_photos)++;
+  g_auto (GStrv) rows = g_strsplit (mtext, "\n", -1);
+  for (int i = 1; rows[i] != NULL; i++) {
+    g_auto (GStrv) f = g_strsplit (rows[i], "\t", -1);
+    if (g_strv_length (f) >= 10 && atoi (f[7]) > 0)
+      (*n_photos)++;
+  }
   const char *lists[2] = { "train.txt", "test.txt" };
   guint *counts[2] = { n_train, n_test };
   for (int l = 0; l < 2; l++) {
