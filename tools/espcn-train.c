@@ -128,10 +128,10 @@ main (int argc, char **argv)
   EspcnTrainConfig cfg;
   espcn_train_config_init (&cfg);
 
-  g_autofree char *data = NULL, *out = NULL, *method = NULL, *resume = NULL, *init = NULL, *loss = NULL;
+  g_autofree char *data = NULL, *out = NULL, *method = NULL, *resume = NULL, *init = NULL, *loss = NULL, *start = NULL;
   gint64 seed = 42, stop_after = 0;
   gboolean bench = FALSE, no_progress = FALSE, quiet = FALSE, no_export = FALSE, lsq_linear = FALSE;
-  int bits = 8;
+  int bits = 8, repeats = 1;
   GOptionEntry entries[] = {
     { "data", 0, 0, G_OPTION_ARG_FILENAME, &data, "Training data: a Food-101 tree (images/, meta/train.txt, meta/test.txt) or a folder of PNG/JPEG images", "DIR" },
     { "out", 0, 0, G_OPTION_ARG_FILENAME, &out, "Output folder for checkpoints, OUT/<method>.json histories and INT8 models", "DIR" },
@@ -145,10 +145,12 @@ main (int argc, char **argv)
     { "balance-classes", 0, 0, G_OPTION_ARG_NONE, &cfg.augment.balance_classes, "Draw each epoch's images class by class (the folder an image is in), every class equally likely, not image by image", NULL },
     { "zoom-min", 0, 0, G_OPTION_ARG_DOUBLE, &cfg.augment.zoom_min, "Augment: each HR patch cut from a square up to patch/Z wide, shrunk to the patch (MATLAB bicubic); Z in [0.25, 1], 1 = off [1]", "Z" },
     { "lr", 0, 0, G_OPTION_ARG_DOUBLE, &cfg.lr, "Adam learning rate, cosine-annealed per step to 0 [1e-3]", "LR" },
+    { "lr-warmup", 0, 0, G_OPTION_ARG_INT, &cfg.lr_warmup, "Steps of linear learning-rate warm-up from 0 [0]", "STEPS" },
     { "loss", 0, 0, G_OPTION_ARG_STRING, &loss, "l1, l2 or charbonnier [l1]", "L" },
     { "features", 0, 0, G_OPTION_ARG_INT, &cfg.features, "Feature width F of conv1 (conv2 has F/2) [64]", "F" },
     { "num-train", 0, 0, G_OPTION_ARG_INT, &cfg.num_train, "Training images drawn from the train split [200]", "N" },
     { "num-val", 0, 0, G_OPTION_ARG_INT, &cfg.num_val, "Validation images drawn from the validation split [50]", "N" },
+    { "repeats", 0, 0, G_OPTION_ARG_INT, &repeats, "With --method all: train each method with N seeds (--seed, --seed + 1, ...) on the same images and report mean and spread [1]", "N" },
     { "seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Seed for initialisation, image choice, order and crops [42]", "N" },
     { "val-every", 0, 0, G_OPTION_ARG_INT, &cfg.val_every, "Validate every N epochs and after the last [1]", "N" },
     { "threads", 0, 0, G_OPTION_ARG_INT, &cfg.threads, "Threads, 0 = all cores [0]", "N" },
@@ -156,6 +158,7 @@ main (int argc, char **argv)
     { "lsq-linear-steps", 0, 0, G_OPTION_ARG_NONE, &lsq_linear, "Train LSQ step sizes on s itself, as the reference experiment (collapses with Adam at 10x lr); default: in log space", NULL },
     { "resume", 0, 0, G_OPTION_ARG_FILENAME, &resume, "Continue from this checkpoint (same options as the run that wrote it)", "CKPT" },
     { "init", 0, 0, G_OPTION_ARG_FILENAME, &init, "Start from the weights of this checkpoint (e.g. QAT fine-tuned from a trained float model; use --warmup 0)", "CKPT" },
+    { "start", 0, 0, G_OPTION_ARG_STRING, &start, "Initialisation: interp (the network starts as a 3x3 interpolator fitted by least squares to training pairs) or plain (PyTorch's default) [interp]", "S" },
     { "stop-after", 0, 0, G_OPTION_ARG_INT64, &stop_after, "Stop with a checkpoint after this many steps, as an interruption would (for resume tests)", "STEPS" },
     { "no-export", 0, 0, G_OPTION_ARG_NONE, &no_export, "Do not write the INT8 model after a quantized run", NULL },
     { "no-progress", 0, 0, G_OPTION_ARG_NONE, &no_progress, "Plain lines even on a terminal", NULL },
@@ -169,7 +172,8 @@ main (int argc, char **argv)
       "Writes OUT/<method>.safetensors (float checkpoint, resumable), OUT/<method>.json (one entry per epoch),\n"
       "and for quantized methods OUT/<method>.bin (the INT8 model for the engine and the GStreamer element).\n"
       "SIGINT or SIGTERM writes a checkpoint and exits; --resume continues to the same result.\n"
-      "With --method all: OUT/summary.csv, OUT/summary.json and OUT/summary.svg.\n"
+      "With --method all: OUT/summary.csv, OUT/summary.json and OUT/summary.svg (with --repeats N: mean and\n"
+      "spread over N seeds, the runs in OUT/seed-<seed>/).\n"
       "Prints one line per epoch with the time left for the run; when stdout is not a terminal the same\n"
       "lines are also appended to OUT/train.log.\n");
   g_autoptr (GError) error = NULL;
@@ -198,6 +202,8 @@ main (int argc, char **argv)
   cfg.report_data = &view;
   cfg.export_int8 = !no_export;
   if (loss != NULL && !espcn_loss_from_name (loss, &cfg.loss, &error))
+    return fail (&view, NULL, error);
+  if (start != NULL && !espcn_start_from_name (start, &cfg.start, &error))
     return fail (&view, NULL, error);
 
   if (bench) {
@@ -239,10 +245,13 @@ main (int argc, char **argv)
       return 1;
     }
     g_autofree char *table = NULL;
-    if (!espcn_train_all (&cfg, &table, &error))
+    if (!espcn_train_all (&cfg, repeats, &table, &error))
       rc = fail (&view, NULL, error);
     else
       emit (&view, stdout, g_strchomp (table));
+  } else if (repeats != 1) {
+    fprintf (stderr, "espcn-train: --repeats needs --method all (one method's seeds: run it with --seed N each)\n");
+    rc = 1;
   } else {
     EspcnTrainResult res;
     if (!espcn_train_run (&cfg, NULL, &res, &error)) {

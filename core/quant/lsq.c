@@ -19,7 +19,8 @@
  * size, so ours is the batch count (g smaller by sqrt(batch), 4x at batch 16),
  * the convention of common LSQ implementations.
  *
- * Initialisation (paper): s = 2 mean |v| / sqrt (Qp), per channel for weights;
+ * Initialisation (paper): s = 2 mean |v| / sqrt (Qp), per channel for weights,
+ * at least max |v| / Qp there (no weight clipped at the start);
  * for activations from the first batch, over max (v, 0) since the paper's
  * quantizer input is a ReLU output and our clip at 0 is that ReLU.  A channel or
  * batch that is all zero gets s = 1 / Qp.
@@ -69,7 +70,18 @@ lsq_init (EspcnQuantizer *q, const float *x, size_t n)
   const size_t m = n / (size_t) q->channels;
   const gboolean relu = q->role == ESPCN_QUANT_ACT;
   for (int c = 0; c < q->channels; c++) {
-    const double s = 2.0 * espcn_fq_abs_mean (x + (size_t) c * m, m, relu) / sqrt ((double) hi);
+    const float *v = x + (size_t) c * m;
+    double s = 2.0 * espcn_fq_abs_mean (v, m, relu) / sqrt ((double) hi);
+    if (!relu) {
+      /* A sparse channel (the interpolator start's identity rows: one tap of 1 among
+       * zeros) has a tiny mean: the paper's step would clip its one weight that
+       * matters.  Dense channels are unaffected (for uniform weights the max-based
+       * step is 11x smaller than the paper's). */
+      float amax = 0.0f;
+      for (size_t i = 0; i < m; i++)
+        amax = fmaxf (amax, fabsf (v[i]));
+      s = MAX (s, (double) amax / hi);
+    }
     q->params[c] = s > 0.0 ? (float) s : 1.0f / hi;
   }
   q->state[0] = 1.0f;

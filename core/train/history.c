@@ -42,6 +42,8 @@ espcn_train_history_write (const EspcnTrainConfig *cfg, const EspcnTrainResult *
   json_builder_add_boolean_value (b, cfg->augment.balance_classes);
   json_builder_set_member_name (b, "seed");
   json_builder_add_int_value (b, (gint64) cfg->seed);
+  json_builder_set_member_name (b, "start");
+  json_builder_add_string_value (b, cfg->init ? "init" : espcn_start_name (cfg->start));
   json_builder_set_member_name (b, "loss");
   json_builder_add_string_value (b, espcn_loss_name (cfg->loss));
   json_builder_set_member_name (b, "data");

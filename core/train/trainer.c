@@ -107,6 +107,8 @@ espcn_train_config_validate (const EspcnTrainConfig *cfg, GError **error)
     BAD ("--num-train and --num-val must be at least 1");
   if (!(cfg->lr > 0 && cfg->lr < 10))
     BAD ("learning rate %g must be in (0, 10)", cfg->lr);
+  if (cfg->lr_warmup < 0)
+    BAD ("--lr-warmup %d must not be negative", cfg->lr_warmup);
   if (cfg->threads < 0)
     BAD ("threads %d must be 0 (all cores) or more", cfg->threads);
   if (cfg->val_every < 1)
@@ -127,7 +129,7 @@ derive_rng (EspcnRng *rng, guint64 seed, guint64 purpose, guint64 a, guint64 b)
   espcn_rng_seed (rng, k);
 }
 
-enum { RNG_ORDER = 1, RNG_CROP = 2, RNG_CALIB = 3 };
+enum { RNG_ORDER = 1, RNG_CROP = 2, RNG_CALIB = 3, RNG_INTERP = 4 };
 
 /* ---- batches: crops are independent, so two threads make them ---- */
 
@@ -210,6 +212,7 @@ resume_options (const EspcnTrainConfig *cfg)
   g_hash_table_insert (h, "batch", g_strdup_printf ("%d", cfg->batch));
   g_hash_table_insert (h, "patch", g_strdup_printf ("%d", cfg->patch));
   g_hash_table_insert (h, "lr", g_strdup_printf ("%.9g", cfg->lr));
+  g_hash_table_insert (h, "lr_warmup", g_strdup_printf ("%d", cfg->lr_warmup));
   g_hash_table_insert (h, "augment", augment_text (&cfg->augment));
   g_hash_table_insert (h, "loss", g_strdup (espcn_loss_name (cfg->loss)));
   if (espcn_quant_method_lookup (cfg->method)->log_space_params)
@@ -326,10 +329,30 @@ open_output (const TrainRun *r, GError **error)
 
 /* The network's starting weights: drawn from the seed when the model was made,
  * or those of cfg->init (a fine-tuning run).  A resume overwrites them. */
+/* The interpolator start's least-squares fit sees this many training pairs. */
+#define INTERP_FIT_PAIRS 64
+
+static gboolean
+interp_fit_batch (gpointer data, int b, float *lr, float *hr, GError **error)
+{
+  const TrainRun *r = data;
+  const EspcnTrainConfig *cfg = r->cfg;
+  EspcnRng rng;
+  derive_rng (&rng, cfg->seed, RNG_INTERP, (guint64) b, 0);
+  return espcn_dataset_sample_batch (r->dataset, &rng, (guint) cfg->batch, cfg->patch, cfg->scale, lr, hr, error);
+}
+
+/* The weights a new run starts from: the interpolator start (a least-squares fit
+ * to training pairs), the plain initialisation, or a checkpoint's (--init); a
+ * resumed run takes them from its checkpoint instead. */
 static gboolean
 init_weights (TrainRun *r, GError **error)
 {
   const EspcnTrainConfig *cfg = r->cfg;
+  if (cfg->start == ESPCN_START_INTERP && cfg->init == NULL && cfg->resume == NULL &&
+      !espcn_float_model_start_as_interpolator (r->qm->model, cfg->patch, cfg->batch,
+          (INTERP_FIT_PAIRS + cfg->batch - 1) / cfg->batch, interp_fit_batch, r, error))
+    return FALSE;
   if (cfg->init != NULL && cfg->resume == NULL && !espcn_checkpoint_load_weights (cfg->init, r->qm, error))
     return FALSE;
   if (cfg->init != NULL)
@@ -518,7 +541,10 @@ train_step (TrainRun *r, int epoch, gint64 s, float *loss, GError **error)
     espcn_float_model_regularizer (model);
   espcn_clip_grad_norm (r->refs, r->n_refs, (float) cfg->clip_norm);
   gint64 step = (gint64) epoch * r->spe + s;
-  espcn_adam_step (r->adam, espcn_cosine_lr ((float) cfg->lr, 0.0f, step, r->total_steps));
+  float lr_now = espcn_cosine_lr ((float) cfg->lr, 0.0f, step, r->total_steps);
+  if (step < cfg->lr_warmup)
+    lr_now *= (float) (step + 1) / (float) cfg->lr_warmup;
+  espcn_adam_step (r->adam, lr_now);
   if (r->pos.quant_on) {
     float progress = r->total_steps > r->quant_start
         ? (float) (step + 1 - r->quant_start) / (r->total_steps - r->quant_start) : 1;
@@ -629,13 +655,15 @@ run_export (TrainRun *r, GError **error)
   g_autofree char *int8_path = g_strdup_printf ("%s/%s.bin", cfg->out_dir, cfg->method);
   g_autoptr (GHashTable) meta = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   g_autofree char *aug_opts = augment_text (&cfg->augment);
+  g_autofree char *warmup_opt = cfg->lr_warmup > 0 ? g_strdup_printf (" --lr-warmup %d", cfg->lr_warmup) : g_strdup ("");
   g_hash_table_insert (meta, g_strdup ("train_data"), g_strdup (cfg->data_dir));
   g_hash_table_insert (meta, g_strdup ("val_psnr_y"), g_strdup_printf ("%.3f", r->res->final_psnr_y));
   g_hash_table_insert (meta, g_strdup ("recipe"),
       g_strdup_printf ("espcn-train --method %s --scale %d --epochs %d --warmup %d --batch %d --patch %d --lr %g "
-                       "--num-train %d --num-val %d --seed %" G_GUINT64_FORMAT " --loss %s%s%s%s",
+                       "--num-train %d --num-val %d --seed %" G_GUINT64_FORMAT " --loss %s%s%s%s%s%s",
           cfg->method, cfg->scale, cfg->epochs, cfg->warmup_epochs, cfg->batch, cfg->patch, cfg->lr, cfg->num_train,
-          cfg->num_val, cfg->seed, espcn_loss_name (cfg->loss), aug_opts, cfg->init ? " --init " : "",
+          cfg->num_val, cfg->seed, espcn_loss_name (cfg->loss), aug_opts,
+          cfg->start == ESPCN_START_PLAIN ? " --start plain" : "", warmup_opt, cfg->init ? " --init " : "",
           cfg->init ? cfg->init : ""));
   /* A fine-tuned model names its starting point; the recipe of that run too. */
   char *init_recipe = cfg->init ? espcn_checkpoint_recipe (cfg->init) : NULL;

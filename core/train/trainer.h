@@ -16,6 +16,7 @@
 #include <glib.h>
 
 #include "data/dataset.h"
+#include "nn/init-interpolator.h"
 #include "nn/ops.h"
 #include "util/report.h"
 
@@ -30,6 +31,7 @@ typedef struct {
   char *method;          /* "none" or a quantization method */
   char *resume;          /* checkpoint to continue from, or NULL */
   char *init;            /* start from this checkpoint's weights (fresh optimizer), or NULL */
+  EspcnStart start;      /* without init/resume: interpolator (default) or plain initialisation */
   int scale;             /* 2, 3, 4 */
   int features;          /* F */
   int epochs;
@@ -41,6 +43,7 @@ typedef struct {
   int num_val;
   int threads;           /* 0 = all cores */
   double lr;
+  int lr_warmup;         /* steps of linear learning-rate ramp from 0 before the cosine schedule's value */
   double quant_lr_mult;  /* 10 */
   /* LSQ step sizes train in log space in their Adam group (TRUE, the default), or
    * on s itself as in the reference experiment (FALSE).  The reference collapses:

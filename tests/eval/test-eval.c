@@ -15,6 +15,7 @@
 #include "image/image-io.h"
 #include "image/imresize.h"
 #include "metrics/metrics.h"
+#include "quant/quantizer.h"
 #include "train/trainer.h"
 #include "util/rng.h"
 #include "test-util.h"
@@ -110,15 +111,32 @@ test_bicubic_matches_direct_computation (void)
   espcn_eval_result_clear (&res);
 }
 
+/* A tiny x2 training on the generated images, into tmp_dir/out_name. */
 static void
-test_int8_engine_matches_fake_quant (void)
+tiny_config (EspcnTrainConfig *cfg, const char *method, const char *out_name)
+{
+  espcn_train_config_init (cfg);
+  g_free (cfg->method);
+  cfg->method = g_strdup (method);
+  cfg->data_dir = g_strdup (data_dir);
+  cfg->out_dir = g_build_filename (tmp_dir, out_name, NULL);
+  cfg->scale = 2;
+  cfg->features = 16;
+  cfg->patch = 32;
+  cfg->batch = 4;
+  cfg->num_train = 16;
+  cfg->num_val = 4;
+}
+
+static void
+check_engine_matches_fake_quant (const char *ckpt, const char *int8)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) models = g_ptr_array_new_with_free_func ((GDestroyNotify) espcn_eval_model_free);
-  g_assert_true (espcn_eval_models_open (ckpt_path, 2, models, &error));
+  g_assert_true (espcn_eval_models_open (ckpt, 2, models, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (models->len, ==, 2);  /* float and fake-quant */
-  g_assert_true (espcn_eval_models_open (int8_path, 2, models, &error));
+  g_assert_true (espcn_eval_models_open (int8, 2, models, &error));
   g_assert_cmpuint (models->len, ==, 3);
   g_assert_cmpint (espcn_eval_model_get_kind (g_ptr_array_index (models, 0)), ==, ESPCN_EVAL_FLOAT);
   g_assert_cmpint (espcn_eval_model_get_kind (g_ptr_array_index (models, 1)), ==, ESPCN_EVAL_FAKE_QUANT);
@@ -135,9 +153,9 @@ test_int8_engine_matches_fake_quant (void)
   g_assert_cmpuint (p->a, ==, 1);
   g_assert_cmpuint (p->b, ==, 2);
   double direct = res.scores[2].psnr_y - res.scores[1].psnr_y;
-  g_test_message ("%u images x2: float %.3f dB, fake-quant %.3f dB, INT8 %.3f dB; INT8 - fake-quant %+.4f dB, "
+  g_test_message ("%s: %u images x2: float %.3f dB, fake-quant %.3f dB, INT8 %.3f dB; INT8 - fake-quant %+.4f dB, "
       "max pixel difference %d, %.3f%% of values differ",
-      res.n_images, res.scores[0].psnr_y, res.scores[1].psnr_y, res.scores[2].psnr_y, p->psnr_y_diff, p->max_abs_diff,
+      int8, res.n_images, res.scores[0].psnr_y, res.scores[1].psnr_y, res.scores[2].psnr_y, p->psnr_y_diff, p->max_abs_diff,
       100.0 * p->n_diff / p->n_total);
   g_assert_cmpfloat (fabs (p->psnr_y_diff - direct), <, 1e-9);
   g_assert_cmpfloat (fabs (p->psnr_y_diff), <, 0.05);
@@ -145,6 +163,36 @@ test_int8_engine_matches_fake_quant (void)
   /* Fake quantization is on: it must change the float model's output. */
   g_assert_cmpfloat (res.scores[0].psnr_y, !=, res.scores[1].psnr_y);
   espcn_eval_result_clear (&res);
+}
+
+static void
+test_int8_engine_matches_fake_quant (void)
+{
+  check_engine_matches_fake_quant (ckpt_path, int8_path);
+}
+
+/* Each method trained from the interpolator start (identity channels through conv1
+ * and conv2, so their weight and activation grids carry whole pixels) exports a
+ * model whose integer engine output is the fake-quant output. */
+static void
+test_interpolator_start_engine_matches_fake_quant (gconstpointer method)
+{
+  g_autoptr (GError) error = NULL;
+  EspcnTrainConfig cfg;
+  tiny_config (&cfg, method, "interp");
+  cfg.start = ESPCN_START_INTERP;
+  cfg.epochs = 4;
+  cfg.warmup_epochs = 2;
+  cfg.val_every = 4;
+  cfg.lr = 1e-3;
+  cfg.calib_batches = 2;
+  EspcnTrainResult tr;
+  if (!espcn_train_run (&cfg, NULL, &tr, &error))
+    g_error ("training the %s model failed: %s", (const char *) method, error->message);
+  g_assert_nonnull (tr.int8_path);
+  check_engine_matches_fake_quant (tr.checkpoint_path, tr.int8_path);
+  espcn_train_result_clear (&tr);
+  espcn_train_config_clear (&cfg);
 }
 
 static void
@@ -383,17 +431,7 @@ main (int argc, char **argv)
   /* The model under test: LSQ, 24 float steps then 24 quantized steps (enough to
    * leave the random initialisation behind: an untrained model's output is dark). */
   EspcnTrainConfig cfg;
-  espcn_train_config_init (&cfg);
-  g_free (cfg.method);
-  cfg.method = g_strdup ("lsq");
-  cfg.data_dir = g_strdup (data_dir);
-  cfg.out_dir = g_build_filename (tmp_dir, "run", NULL);
-  cfg.scale = 2;
-  cfg.features = 16;
-  cfg.patch = 32;
-  cfg.batch = 4;
-  cfg.num_train = 16;
-  cfg.num_val = 4;
+  tiny_config (&cfg, "lsq", "run");
   cfg.epochs = 12;
   cfg.warmup_epochs = 6;
   cfg.val_every = 12;
@@ -410,6 +448,11 @@ main (int argc, char **argv)
 
   g_test_add_func ("/eval/bicubic-matches-direct-computation", test_bicubic_matches_direct_computation);
   g_test_add_func ("/eval/int8-engine-matches-fake-quant", test_int8_engine_matches_fake_quant);
+  const char *const *m = espcn_quant_methods ();
+  for (int i = 0; m[i] != NULL; i++) {
+    g_autofree char *name = g_strdup_printf ("/eval/int8-engine-matches-fake-quant/interpolator-start/%s", m[i]);
+    g_test_add_data_func (name, m[i], test_interpolator_start_engine_matches_fake_quant);
+  }
   g_test_add_func ("/eval/scale-mismatch-is-an-error", test_scale_mismatch_is_an_error);
   g_test_add_func ("/eval/bad-files-and-missing-data-are-errors", test_bad_files_and_missing_data_are_errors);
   g_test_add_func ("/eval/json-output-has-every-model", test_json_output_has_every_model);

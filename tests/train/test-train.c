@@ -1,6 +1,7 @@
 /* The training run: option checks, resume, learning on tiny data, each method end to end. */
 #include <gio/gio.h>
 #include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
 #include <math.h>
 #include <string.h>
 
@@ -10,6 +11,7 @@
 #include "test-util.h"
 #include "quant/quantizer.h"
 #include "engine/model.h"
+#include "train/summary.h"
 #include "train/trainer.h"
 #include "util/rng.h"
 
@@ -74,6 +76,10 @@ tiny_config (EspcnTrainConfig *cfg, const char *method, const char *out)
   cfg->warmup_epochs = 1;
   cfg->lr = 3e-3;
   cfg->calib_batches = 2;
+  /* These tests pin the training machinery from PyTorch's initialisation, where
+   * every epoch visibly improves on the last; the interpolator start has its own
+   * tests (tests/nn/test-init-interpolator.c, tests/eval/test-eval.c). */
+  cfg->start = ESPCN_START_PLAIN;
 }
 
 static void
@@ -172,7 +178,14 @@ test_resume_equals_uninterrupted (gconstpointer method)
   EspcnTrainResult res;
   g_autoptr (GError) error = NULL;
 
-  tiny_config (&cfg, method, out_a);
+  /* "<method>+interp": from the interpolator start, with a learning-rate warm-up
+   * that spans the interruptions */
+  g_auto (GStrv) spec = g_strsplit (method, "+", 2);
+  tiny_config (&cfg, spec[0], out_a);
+  if (spec[1] != NULL) {
+    cfg.start = ESPCN_START_INTERP;
+    cfg.lr_warmup = 3;
+  }
   cfg.epochs = 3;
   cfg.export_int8 = FALSE;
   g_assert_true (espcn_train_run (&cfg, NULL, &res, &error));
@@ -402,6 +415,60 @@ test_reports_progress_through_the_callback (void)
   g_array_unref (e.etas);
 }
 
+/* --method all --repeats 2: every method runs with two seeds on the same images,
+ * each run in OUT/seed-<seed>/, and the summary's mean, sd and range are those of
+ * the runs' own results. */
+static void
+test_repeats_report_mean_and_spread (void)
+{
+  g_autofree char *tmp = espcn_test_make_tmp_dir ("espcn-train-XXXXXX");
+  EspcnTrainConfig cfg;
+  g_autoptr (GError) error = NULL;
+  tiny_config (&cfg, "none", tmp);
+  cfg.epochs = 2;
+  cfg.warmup_epochs = 1;
+  cfg.export_int8 = FALSE;
+  g_autofree char *table = NULL;
+  g_assert_false (espcn_train_all (&cfg, 0, &table, &error));
+  g_assert_nonnull (strstr (error->message, "--repeats 0"));
+  g_clear_error (&error);
+  g_assert_true (espcn_train_all (&cfg, 2, &table, &error));
+  g_assert_no_error (error);
+  g_assert_nonnull (strstr (table, "2 runs per method"));
+
+  g_autofree char *csv_path = g_build_filename (tmp, "summary.csv", NULL);
+  g_autofree char *csv = NULL;
+  g_assert_true (g_file_get_contents (csv_path, &csv, NULL, NULL));
+  g_auto (GStrv) lines = g_strsplit (g_strstrip (csv), "\n", -1);
+  g_assert_cmpuint (g_strv_length (lines), ==, 1 + 1 + 7); /* header, bicubic, float and six methods */
+  g_assert_true (g_str_has_prefix (lines[0], "method,runs,val_psnr_y,val_psnr_y_sd,val_psnr_y_min,val_psnr_y_max,"));
+  for (int i = 2; lines[i] != NULL; i++) {
+    g_auto (GStrv) f = g_strsplit (lines[i], ",", -1);
+    g_assert_cmpstr (f[1], ==, "2");
+    double mean = g_ascii_strtod (f[2], NULL), sd = g_ascii_strtod (f[3], NULL);
+    double lo = g_ascii_strtod (f[4], NULL), hi = g_ascii_strtod (f[5], NULL);
+    /* the runs' own results, from their histories */
+    double v[2];
+    for (int r = 0; r < 2; r++) {
+      g_autofree char *name = g_strdup_printf ("seed-%d/%s.json", 42 + r, f[0]);
+      g_autofree char *path = g_build_filename (tmp, name, NULL);
+      g_autoptr (JsonParser) p = json_parser_new ();
+      g_assert_true (json_parser_load_from_file (p, path, NULL));
+      v[r] = json_object_get_double_member (json_node_get_object (json_parser_get_root (p)), "final_psnr_y");
+    }
+    g_assert_cmpfloat (fabs (mean - (v[0] + v[1]) / 2), <, 1e-3);
+    g_assert_cmpfloat (fabs (sd - fabs (v[0] - v[1]) / sqrt (2.0)), <, 1e-3);
+    g_assert_cmpfloat (fabs (lo - MIN (v[0], v[1])), <, 1e-3);
+    g_assert_cmpfloat (fabs (hi - MAX (v[0], v[1])), <, 1e-3);
+    /* float's row compares nothing; the others carry the noise of their difference */
+    if (i == 2)
+      g_assert_cmpstr (f[11], ==, "");
+    else
+      g_assert_cmpfloat (g_ascii_strtod (f[11], NULL), >, 0);
+  }
+  espcn_train_config_clear (&cfg);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -416,8 +483,11 @@ main (int argc, char **argv)
   g_test_add_data_func ("/train/resume-equals-uninterrupted/none", "none", test_resume_equals_uninterrupted);
   g_test_add_data_func ("/train/resume-equals-uninterrupted/lsq", "lsq", test_resume_equals_uninterrupted);
   g_test_add_data_func ("/train/resume-equals-uninterrupted/ste", "ste", test_resume_equals_uninterrupted);
+  g_test_add_data_func ("/train/resume-equals-uninterrupted/lsq-interpolator-start", "lsq+interp",
+      test_resume_equals_uninterrupted);
   g_test_add_func ("/train/resume-refuses-other-options", test_resume_refuses_other_options);
   g_test_add_func ("/train/float-training-learns", test_float_training_learns);
+  g_test_add_func ("/train/repeats-report-mean-and-spread", test_repeats_report_mean_and_spread);
   g_test_add_func ("/train/init-starts-from-trained-weights", test_init_starts_from_trained_weights);
   g_test_add_func ("/train/reports-progress-through-the-callback", test_reports_progress_through_the_callback);
   const char *const *m = espcn_quant_methods ();
