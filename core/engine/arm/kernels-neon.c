@@ -65,7 +65,7 @@ finish_store (const EspcnConvPacked *p, int ob, const int32x4_t acc[4], guint8 *
 ALWAYS_INLINE void
 u7s8_tile (const EspcnConvPacked *p, const guint8 *const *rows, int x, guint8 *dst, const int P, int ob)
 {
-  const int cs = p->in_cs, k = p->k, steps = k * cs / 4;
+  const int cs = p->in_cs, k = p->k, steps = p->row_steps;
   int32x4_t acc[NEON_P][4];
   for (int i = 0; i < P; i++)
     for (int q = 0; q < 4; q++)
@@ -108,7 +108,7 @@ u7s8_tile (const EspcnConvPacked *p, const guint8 *const *rows, int x, guint8 *d
 ALWAYS_INLINE void
 wide_tile (const EspcnConvPacked *p, const guint8 *const *rows, int x, guint8 *dst, const int P, int ob)
 {
-  const int cs = p->in_cs, k = p->k, steps = k * cs / 4;
+  const int cs = p->in_cs, k = p->k, steps = p->row_steps;
   int32x4_t acc[NEON_P][4];
   for (int i = 0; i < P; i++)
     for (int q = 0; q < 4; q++)

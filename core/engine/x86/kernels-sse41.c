@@ -85,7 +85,7 @@ ALWAYS_INLINE void
 u7s8_tile (const EspcnConvPacked *p, const guint8 *const *rows, int x, guint8 *dst, const int P, const int OBB,
            int ob0)
 {
-  const int cs = p->in_cs, k = p->k, steps = k * cs / 4;
+  const int cs = p->in_cs, k = p->k, steps = p->row_steps;
   const __m128i ones = _mm_set1_epi16 (1);
   __m128i acc[4][4][2];
   for (int b = 0; b < OBB; b++)
@@ -122,7 +122,7 @@ ALWAYS_INLINE void
 wide_tile (const EspcnConvPacked *p, const guint8 *const *rows, int x, guint8 *dst, const int P, const int OBB,
            int ob0)
 {
-  const int cs = p->in_cs, k = p->k, steps = k * cs / 4;
+  const int cs = p->in_cs, k = p->k, steps = p->row_steps;
   /* Bytes 0,1 (then 2,3) of each dword, zero-extended to two s16. */
   const __m128i lo_pair = _mm_setr_epi8 (0, -1, 1, -1, 0, -1, 1, -1, 0, -1, 1, -1, 0, -1, 1, -1);
   const __m128i hi_pair = _mm_setr_epi8 (2, -1, 3, -1, 2, -1, 3, -1, 2, -1, 3, -1, 2, -1, 3, -1);
