@@ -7,6 +7,7 @@
 #include "io/safetensors.h"
 
 #include <gio/gio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define FAIL(...) \
@@ -258,6 +259,12 @@ espcn_int8_model_load (const char *path, GError **error)
   return m;
 }
 
+static int
+cmp_key (const void *a, const void *b)
+{
+  return strcmp (*(const char *const *) a, *(const char *const *) b);
+}
+
 static EspcnSafetensorsWriter *
 build_writer (const EspcnInt8Model *m, GError **error)
 {
@@ -296,21 +303,28 @@ build_writer (const EspcnInt8Model *m, GError **error)
       ADD ("act_scale", ESPCN_DTYPE_F32, &one, &l->act_scale);
 #undef ADD
   }
-  g_autofree const char **keys = espcn_int8_model_get_metadata_keys (m);
-  for (const char **k = keys; *k != NULL; k++)
-    if (!espcn_safetensors_writer_set_metadata (w, *k, espcn_int8_model_get_metadata (m, *k), error))
-      return NULL;
-  /* The structural keys always describe this model, whatever metadata it came with. */
+  /* The structural keys always describe this model, whatever metadata it came
+   * with; every key is written in sorted order, so save -> load -> save keeps
+   * the bytes. */
   char scale[16], features[16], channels[16];
   g_snprintf (scale, sizeof scale, "%d", espcn_int8_model_get_scale (m));
   g_snprintf (features, sizeof features, "%d", espcn_int8_model_get_features (m));
   g_snprintf (channels, sizeof channels, "%d", espcn_int8_model_get_channels (m));
-  if (!espcn_safetensors_writer_set_metadata (w, "format", ESPCN_INT8_FORMAT, error)
-      || !espcn_safetensors_writer_set_metadata (w, "format_version", ESPCN_INT8_FORMAT_VERSION, error)
-      || !espcn_safetensors_writer_set_metadata (w, "scale", scale, error)
-      || !espcn_safetensors_writer_set_metadata (w, "features", features, error)
-      || !espcn_safetensors_writer_set_metadata (w, "channels", channels, error))
-    return NULL;
+  g_autoptr (GHashTable) meta = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autofree const char **keys = espcn_int8_model_get_metadata_keys (m);
+  for (const char **k = keys; *k != NULL; k++)
+    g_hash_table_insert (meta, (gpointer) *k, (gpointer) espcn_int8_model_get_metadata (m, *k));
+  g_hash_table_insert (meta, (gpointer) "format", (gpointer) ESPCN_INT8_FORMAT);
+  g_hash_table_insert (meta, (gpointer) "format_version", (gpointer) ESPCN_INT8_FORMAT_VERSION);
+  g_hash_table_insert (meta, (gpointer) "scale", scale);
+  g_hash_table_insert (meta, (gpointer) "features", features);
+  g_hash_table_insert (meta, (gpointer) "channels", channels);
+  guint n = 0;
+  g_autofree const char **all = (const char **) g_hash_table_get_keys_as_array (meta, &n);
+  qsort (all, n, sizeof (char *), cmp_key);
+  for (guint i = 0; i < n; i++)
+    if (!espcn_safetensors_writer_set_metadata (w, all[i], g_hash_table_lookup (meta, all[i]), error))
+      return NULL;
   return g_steal_pointer (&w);
 }
 

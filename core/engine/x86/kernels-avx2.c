@@ -23,6 +23,7 @@
  * lanes (vpmuludq, vpsrlvq), then clamped to qmax. */
 #include "engine/kernels.h"
 #include "engine/x86/row-kernel.h"
+#include "engine/x86/shuffle-y.h"
 
 #include <immintrin.h>
 #include <string.h>
@@ -154,4 +155,5 @@ espcn_kernels_init_avx2 (EspcnKernels *k)
   k->name = "avx2";
   k->conv_row[ESPCN_CONV_U7S8] = conv_row_u7s8_avx2;
   k->conv_row[ESPCN_CONV_WIDE] = conv_row_wide_avx2;
+  k->shuffle_y = shuffle_y_x86;
 }

@@ -26,6 +26,7 @@
  * 64-bit compare). */
 #include "engine/kernels.h"
 #include "engine/x86/row-kernel.h"
+#include "engine/x86/shuffle-y.h"
 
 #include <smmintrin.h>
 #include <string.h>
@@ -180,4 +181,5 @@ espcn_kernels_init_sse41 (EspcnKernels *k)
   k->name = "sse41";
   k->conv_row[ESPCN_CONV_U7S8] = conv_row_u7s8_sse41;
   k->conv_row[ESPCN_CONV_WIDE] = conv_row_wide_sse41;
+  k->shuffle_y = shuffle_y_x86;
 }
