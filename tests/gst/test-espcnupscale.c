@@ -14,6 +14,7 @@
 #include "engine/engine.h"
 #include "engine/model.h"
 #include "espcn-yuv.h"
+#include "espcn-luma-shim.h"  /* temporary: until the engine has the luma API */
 #include "test-models.h"
 #include "test-util.h"
 
