@@ -92,7 +92,6 @@
 #include "espcn-frame-times.h"
 #include "espcn-model-path.h"
 #include "espcn-yuv.h"
-#include "espcn-luma-shim.h"  /* temporary: until the engine has the luma API */
 
 #include <gio/gio.h>
 #include <gst/video/navigation.h>

@@ -14,7 +14,6 @@
 #include "engine/engine.h"
 #include "engine/model.h"
 #include "espcn-yuv.h"
-#include "espcn-luma-shim.h"  /* temporary: until the engine has the luma API */
 #include "test-models.h"
 #include "test-util.h"
 
@@ -1313,13 +1312,7 @@ test_yuv_conversion_of_known_colours (void)
 static EspcnInt8Model *
 build_luma_model (EspcnRng *rng, int features, int scale)
 {
-#ifdef ESPCN_LUMA_SHIM
-  /* Until the engine has luma models: the shim's stand-in. */
-  g_autoptr (TestLayers) t = test_layers_random (rng, features, scale, FALSE);
-  g_hash_table_insert (t->metadata, g_strdup (ESPCN_LUMA_SHIM_KEY), g_strdup ("1"));
-#else
-  g_autoptr (TestLayers) t = test_layers_random_luma (rng, features, scale, FALSE);
-#endif
+  g_autoptr (TestLayers) t = test_layers_random_channels (rng, features, scale, FALSE, 1);
   EspcnInt8Model *m = test_layers_build (t);
   g_assert_cmpint (espcn_int8_model_get_channels (m), ==, 1);
   return m;
