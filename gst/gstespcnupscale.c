@@ -820,6 +820,8 @@ scratch_resize (guint8 **buf, gsize *cur, gsize size)
   return *buf != NULL;
 }
 
+static gboolean configure_path (GstEspcnUpscale *self, const GstVideoInfo *in_info, const GstVideoInfo *out_info);
+
 static gboolean
 gst_espcn_upscale_set_info (GstVideoFilter *filter, GstCaps *incaps, GstVideoInfo *in_info,
                             GstCaps *outcaps, GstVideoInfo *out_info)
@@ -850,9 +852,33 @@ gst_espcn_upscale_set_info (GstVideoFilter *filter, GstCaps *incaps, GstVideoInf
         incaps, outcaps);
     return FALSE;
   }
+  self->frame_scale = s;
+  if (!configure_path (self, in_info, out_info))
+    return FALSE;
+  GST_OBJECT_LOCK (self);
+  self->nav_in_w = (int) w;
+  self->nav_in_h = (int) h;
+  self->nav_out_w = GST_VIDEO_INFO_WIDTH (out_info);
+  self->nav_out_h = GST_VIDEO_INFO_HEIGHT (out_info);
+  espcn_frame_times_reset (&self->times);
+  GST_OBJECT_UNLOCK (self);
+  return TRUE;
+}
 
-  /* The model for this format: a luma model for the formats it takes (the
-   * default luma preset when no model is set), else an RGB model. */
+/* Chooses the model for the format (a luma model for the formats it takes,
+ * the default luma preset when no model is set, else an RGB model) and sets
+ * up what its path needs; FALSE after posting an error.  Called by set_info()
+ * and when a model of the other kind takes over with the same caps. */
+static gboolean
+configure_path (GstEspcnUpscale *self, const GstVideoInfo *in_info, const GstVideoInfo *out_info)
+{
+  int s = self->frame_scale;
+  GstVideoFormat fmt = GST_VIDEO_INFO_FORMAT (in_info);
+  const GstVideoFormatInfo *finfo = in_info->finfo;
+  gint64 w = GST_VIDEO_INFO_WIDTH (in_info), h = GST_VIDEO_INFO_HEIGHT (in_info);
+  GstVideoInterlaceMode mode = GST_VIDEO_INFO_INTERLACE_MODE (in_info);
+  gboolean by_fields = mode == GST_VIDEO_INTERLACE_MODE_INTERLEAVED || mode == GST_VIDEO_INTERLACE_MODE_MIXED;
+
   GST_OBJECT_LOCK (self);
   int channels = self->channels;
   g_autoptr (EspcnInt8Model) luma_default = self->luma_default ? espcn_int8_model_ref (self->luma_default) : NULL;
@@ -879,7 +905,6 @@ gst_espcn_upscale_set_info (GstVideoFilter *filter, GstCaps *incaps, GstVideoInf
     self->luma_runner_model = g_steal_pointer (&luma_default);
   }
 
-  self->frame_scale = s;
   self->yuv = !self->luma && (fmt == GST_VIDEO_FORMAT_I420 || fmt == GST_VIDEO_FORMAT_NV12);
   self->alpha_offset = self->x_offset = -1;
   for (int n = 0; n < 2; n++)
@@ -924,15 +949,9 @@ gst_espcn_upscale_set_info (GstVideoFilter *filter, GstCaps *incaps, GstVideoInf
     g_clear_pointer (&self->out_rgb, g_free);
     self->in_rgb_size = self->out_rgb_size = 0;
   }
-  GST_OBJECT_LOCK (self);
-  self->nav_in_w = (int) w;
-  self->nav_in_h = (int) h;
-  self->nav_out_w = GST_VIDEO_INFO_WIDTH (out_info);
-  self->nav_out_h = GST_VIDEO_INFO_HEIGHT (out_info);
-  espcn_frame_times_reset (&self->times);
-  GST_OBJECT_UNLOCK (self);
-  GST_DEBUG_OBJECT (self, "%s %" G_GINT64_FORMAT "x%" G_GINT64_FORMAT " x%d through the %s", gst_video_format_to_string (fmt), w,
-      h, s, self->on_luma_default ? "default luma model" : self->luma ? "luma model" : "RGB model");
+  GST_DEBUG_OBJECT (self, "%s %" G_GINT64_FORMAT "x%" G_GINT64_FORMAT " x%d through the %s",
+      gst_video_format_to_string (fmt), w, h, s,
+      self->on_luma_default ? "default luma model" : self->luma ? "luma model" : "RGB model");
   return TRUE;
 }
 
@@ -1054,18 +1073,29 @@ gst_espcn_upscale_transform_frame (GstVideoFilter *filter, GstVideoFrame *in, Gs
 
   /* A model or n-threads change: its runner was built by the setter.  A runner
    * of another scale waits for the renegotiation its setter asked for. */
-  int want_channels = self->luma && !self->on_luma_default ? 1 : 3;
+  GstVideoFormat fmt = GST_VIDEO_FRAME_FORMAT (in);
+  gboolean taken = FALSE;
   GST_OBJECT_LOCK (self);
-  if (self->pending != NULL && self->pending_scale == self->frame_scale && self->pending_channels == want_channels) {
+  /* The pending runner is the latest model's: it takes over when its scale is
+   * the negotiated one and it (or the default luma preset) takes the format;
+   * otherwise the frames of the old caps go on through the old model. */
+  if (self->pending != NULL && self->pending_scale == self->frame_scale
+      && (model_takes_format (self->pending_channels, fmt)
+          || (self->luma_default != NULL && model_takes_format (1, fmt)))) {
     stale = self->retired;
     self->retired = self->runner;
     self->runner = g_steal_pointer (&self->pending);
     self->runner_scale = self->pending_scale;
     self->runner_channels = self->pending_channels;
     espcn_frame_times_reset (&self->times);
+    taken = TRUE;
   }
   GST_OBJECT_UNLOCK (self);
   g_clear_pointer (&stale, espcn_runner_free);
+  /* The same caps may need another path now (RGB <-> luma, default preset). */
+  if (taken && !configure_path (self, &filter->in_info, &filter->out_info))
+    return GST_FLOW_ERROR;
+  int want_channels = self->luma && !self->on_luma_default ? 1 : 3;
 
   if (self->runner == NULL) {
     GST_ELEMENT_ERROR (self, CORE, FAILED, (NULL), ("no engine (not started)"));

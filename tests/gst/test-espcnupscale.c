@@ -813,13 +813,14 @@ field_rows (GstVideoFrame *frame, GstVideoFrame *field, int f, gboolean copy)
   }
 }
 
+/* Upscales interleaved frames of each format with `model_file` and checks each
+ * field against the same rows upscaled alone. */
 static void
-test_interlaced_fields_are_upscaled_one_by_one (void)
+check_fields_upscaled_one_by_one (const char *model_file, const char *const *formats, guint n_formats, int h)
 {
-  static const char *formats[] = { "RGB", "BGRA", "xRGB", "I420", "NV12" };
-  const int w = 16, h = 8;
-  for (guint i = 0; i < G_N_ELEMENTS (formats); i++) {
-    GstHarness *hi = make_harness (model_path[2][0], 1);
+  const int w = 16;
+  for (guint i = 0; i < n_formats; i++) {
+    GstHarness *hi = make_harness (model_file, 1);
     GstCaps *caps = caps_for (formats[i], w, h);
     gst_caps_set_simple (caps, "interlace-mode", G_TYPE_STRING, "interleaved", "field-order", G_TYPE_STRING,
         "top-field-first", NULL);
@@ -845,7 +846,7 @@ test_interlaced_fields_are_upscaled_one_by_one (void)
     /* Each field upscaled alone, as a progressive picture of half the height,
      * must be exactly the output's rows of that field: nothing of the other
      * field gets in. */
-    GstHarness *hp = make_harness (model_path[2][0], 1);
+    GstHarness *hp = make_harness (model_file, 1);
     gst_harness_set_src_caps (hp, caps_for (formats[i], w, h / 2));
     for (int f = 0; f < 2; f++) {
       GstVideoInfo field_info;
@@ -871,6 +872,13 @@ test_interlaced_fields_are_upscaled_one_by_one (void)
     gst_buffer_unref (out);
     gst_harness_teardown (hi);
   }
+}
+
+static void
+test_interlaced_fields_are_upscaled_one_by_one (void)
+{
+  static const char *formats[] = { "RGB", "BGRA", "xRGB", "I420", "NV12" };
+  check_fields_upscaled_one_by_one (model_path[2][0], formats, G_N_ELEMENTS (formats), 8);
 }
 
 static void
@@ -1586,6 +1594,60 @@ test_default_model_is_the_luma_preset_for_yuv_and_the_rgb_preset_for_rgb (void)
   remove_presets_folder (dir);
 }
 
+static void
+test_luma_model_upscales_interlaced_fields_one_by_one (void)
+{
+  /* 12 rows: 3 chroma rows per field in 4:2:0, an odd count. */
+  check_fields_upscaled_one_by_one (luma_path[2], luma_formats, G_N_ELEMENTS (luma_formats), 12);
+  check_fields_upscaled_one_by_one (luma_path[3], luma_formats, G_N_ELEMENTS (luma_formats), 8);
+}
+
+static void
+test_model_of_the_other_kind_takes_over_while_playing (void)
+{
+  GstElement *e = make_element (model_path[2][0], 2);
+  GstBus *bus = gst_bus_new ();
+  gst_element_set_bus (e, bus);
+  GstHarness *h = gst_harness_new_with_element (e, "sink", "src");
+  gst_object_unref (e);
+  gst_harness_set_src_caps (h, caps_for ("I420", 20, 10));
+  gst_buffer_unref (push_and_check (h, model[2][0], "I420", 20, 10, 1));
+  /* RGB -> luma of the same scale: the next I420 frame is upscaled on Y. */
+  g_object_set (e, "model", luma_path[2], NULL);
+  gst_buffer_unref (push_and_check_luma (h, luma[2], "I420", 20, 10, 2));
+  /* luma x2 -> luma x4, then back to RGB x4. */
+  g_object_set (e, "model", luma_path[4], NULL);
+  gst_buffer_unref (push_and_check_luma (h, luma[4], "I420", 20, 10, 3));
+  g_object_set (e, "model", model_path[4][1], NULL);
+  gst_buffer_unref (push_and_check (h, model[4][1], "I420", 20, 10, 4));
+  g_assert_null (gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR | GST_MESSAGE_WARNING));
+  gst_element_set_bus (e, NULL);
+  gst_bus_set_flushing (bus, TRUE);
+  gst_harness_teardown (h);
+  gst_object_unref (bus);
+}
+
+static void
+test_luma_model_scales_metas_and_reports_latency (void)
+{
+  GstHarness *h = make_harness (luma_path[4], 1);
+  gst_harness_set_src_caps (h, caps_for ("NV12", 20, 12));
+  GstVideoInfo info;
+  GstBuffer *in = random_frame (&info, "NV12", 20, 12, 5);
+  gst_buffer_add_video_region_of_interest_meta (in, "face", 4, 4, 10, 8);
+  g_assert_cmpint (gst_harness_push (h, in), ==, GST_FLOW_OK);
+  GstBuffer *out = gst_harness_pull (h);
+  GstVideoRegionOfInterestMeta *roi = gst_buffer_get_video_region_of_interest_meta (out);
+  g_assert_nonnull (roi);
+  g_assert_cmpuint (roi->x, ==, 16);
+  g_assert_cmpuint (roi->y, ==, 16);
+  g_assert_cmpuint (roi->w, ==, 40);
+  g_assert_cmpuint (roi->h, ==, 32);
+  gst_buffer_unref (out);
+  g_assert_cmpuint (gst_harness_query_latency (h), >, 0);
+  gst_harness_teardown (h);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1664,6 +1726,12 @@ main (int argc, char **argv)
   g_test_add_func ("/espcnupscale/format-the-model-cannot-take-is-refused-naming-model-and-format",
       test_format_the_model_cannot_take_is_refused_naming_model_and_format);
   g_test_add_func ("/espcnupscale/caps-offer-the-formats-of-the-model-kind", test_caps_offer_the_formats_of_the_model_kind);
+  g_test_add_func ("/espcnupscale/luma-model-upscales-interlaced-fields-one-by-one",
+      test_luma_model_upscales_interlaced_fields_one_by_one);
+  g_test_add_func ("/espcnupscale/model-of-the-other-kind-takes-over-while-playing",
+      test_model_of_the_other_kind_takes_over_while_playing);
+  g_test_add_func ("/espcnupscale/luma-model-scales-metas-and-reports-latency",
+      test_luma_model_scales_metas_and_reports_latency);
   g_test_add_func ("/espcnupscale/default-model-is-the-luma-preset-for-yuv-and-the-rgb-preset-for-rgb",
       test_default_model_is_the_luma_preset_for_yuv_and_the_rgb_preset_for_rgb);
   int ret = g_test_run ();
