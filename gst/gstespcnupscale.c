@@ -27,14 +27,25 @@
  * the element goes to READY, or the state change fails with an error naming
  * the problem.
  *
+ * A model is RGB (3 channels) or luma (1 channel, Y only); the caps offer what
+ * the loaded model takes.  Without `model`, YUV and GRAY8 input get the luma
+ * x4 LSQ preset (`lsq-y.bin`) and RGB input `lsq.bin`; without `lsq-y.bin`,
+ * I420 and NV12 go through `lsq.bin` (logged).  A format the model cannot take
+ * is refused at negotiation with a message naming the model and the format.
+ *
  * Negotiation prefers the mapped size: the caps the element answers upstream
  * are the downstream sizes divided by the scale, never the downstream sizes
  * themselves (the element cannot pass through), so a scaler before it hands it
  * the small frame.  A downstream size that is not a multiple of the scale is
  * reported with a message naming both.
  *
- * Packed RGB formats (RGB, BGR, RGBx, BGRx, xRGB, xBGR, RGBA, BGRA, ARGB,
- * ABGR) are processed in place by the engine, without a conversion pass; alpha
+ * A luma model takes GRAY8, I420, YV12, NV12, NV21, Y42B and Y444: the Y plane
+ * goes through the model straight into the output's Y plane, and the chroma
+ * planes are scaled by GstVideoScaler (cubic), as videoscale scales planes.
+ *
+ * With an RGB model, packed RGB formats (RGB, BGR, RGBx, BGRx, xRGB, xBGR, RGBA,
+ * BGRA, ARGB, ABGR) are processed in place by the engine, without a conversion
+ * pass; alpha
  * is upscaled by replicating each input pixel's alpha over its s x s block and
  * x bytes are set to 0xff.  I420 and NV12 are converted internally on the
  * small input side (to RGBx, chroma replicated) and on the output (back to YUV,
@@ -44,7 +55,7 @@
  * video) is upscaled field by field, each field on its own as a half-height
  * picture, so the fields are never blended and the output stays interleaved
  * with the input's field order; the height must then be even (a multiple of 4
- * for I420 and NV12, whose chroma rows alternate between the fields too).
+ * for 4:2:0 formats, whose chroma rows alternate between the fields too).
  * Other interlace modes (alternate, fields) are refused at negotiation with an
  * error asking for a deinterlacer.
  *
@@ -1406,8 +1417,10 @@ model_blurb (void)
       first = FALSE;
     }
   }
-  g_string_append (s, ". <method>.bin upscale x4, <method>-x2.bin x2, <method>-x3.bin x3. The default is the x4 "
-      "LSQ preset, " DEFAULT_MODEL ". While playing, a model of another scale renegotiates the output size");
+  g_string_append (s, ". <method>.bin upscale x4, <method>-x2.bin x2, <method>-x3.bin x3; <method>-y*.bin are luma "
+      "models (GRAY8 and YUV: Y through the model, chroma scaled), the others RGB models. The default is the x4 "
+      "LSQ preset, " DEFAULT_MODEL ", with " DEFAULT_LUMA_MODEL " for YUV and GRAY8 input when installed. While "
+      "playing, a model of another scale renegotiates the output size");
   return g_string_free (s, FALSE);
 }
 
