@@ -186,7 +186,12 @@ check_output (const EspcnInt8Model *m, const char *format, GstVideoInfo *in_info
   gst_video_frame_unmap (&out);
 }
 
-/* Pushes one random frame through a harness and checks it; returns the output. */
+static void check_luma_output (const EspcnInt8Model *m, const char *format, GstVideoInfo *in_info,
+                               GstBuffer *in_buf, GstCaps *out_caps, GstBuffer *out_buf);
+
+/* Pushes one random frame through a harness and checks it (against the
+ * engine's luma output and GstVideoScaler's chroma for a luma model); returns
+ * the output. */
 static GstBuffer *
 push_and_check (GstHarness *h, const EspcnInt8Model *m, const char *format, int w, int h_, guint64 seed)
 {
@@ -197,7 +202,10 @@ push_and_check (GstHarness *h, const EspcnInt8Model *m, const char *format, int 
   GstBuffer *out = gst_harness_pull (h);
   g_assert_nonnull (out);
   GstCaps *caps = gst_pad_get_current_caps (h->sinkpad);
-  check_output (m, format, &info, keep, caps, out);
+  if (espcn_int8_model_get_channels (m) == 1)
+    check_luma_output (m, format, &info, keep, caps, out);
+  else
+    check_output (m, format, &info, keep, caps, out);
   gst_caps_unref (caps);
   gst_buffer_unref (keep);
   return out;
@@ -1387,22 +1395,6 @@ check_luma_output (const EspcnInt8Model *m, const char *format, GstVideoInfo *in
   gst_video_frame_unmap (&out);
 }
 
-static GstBuffer *
-push_and_check_luma (GstHarness *h, const EspcnInt8Model *m, const char *format, int w, int h_, guint64 seed)
-{
-  GstVideoInfo info;
-  GstBuffer *in = random_frame (&info, format, w, h_, seed);
-  GstBuffer *keep = gst_buffer_ref (in);
-  g_assert_cmpint (gst_harness_push (h, in), ==, GST_FLOW_OK);
-  GstBuffer *out = gst_harness_pull (h);
-  g_assert_nonnull (out);
-  GstCaps *caps = gst_pad_get_current_caps (h->sinkpad);
-  check_luma_output (m, format, &info, keep, caps, out);
-  gst_caps_unref (caps);
-  gst_buffer_unref (keep);
-  return out;
-}
-
 static void
 test_luma_model_upscales_y_like_the_engine_and_chroma_like_gstvideoscaler (void)
 {
@@ -1412,7 +1404,7 @@ test_luma_model_upscales_y_like_the_engine_and_chroma_like_gstvideoscaler (void)
       for (guint i = 0; i < G_N_ELEMENTS (sizes); i++) {
         GstHarness *h = make_harness (luma_path[s], 1 + (s + f) % 2);
         gst_harness_set_src_caps (h, caps_for (luma_formats[f], sizes[i][0], sizes[i][1]));
-        gst_buffer_unref (push_and_check_luma (h, luma[s], luma_formats[f], sizes[i][0], sizes[i][1],
+        gst_buffer_unref (push_and_check (h, luma[s], luma_formats[f], sizes[i][0], sizes[i][1],
             300 + 10 * f + i));
         gst_harness_teardown (h);
       }
@@ -1552,7 +1544,7 @@ test_default_model_is_the_luma_preset_for_yuv_and_the_rgb_preset_for_rgb (void)
   static const char *yuv[] = { "I420", "NV12", "GRAY8", "Y444" };
   for (guint i = 0; i < G_N_ELEMENTS (yuv); i++) {
     GstHarness *h = default_model_harness (yuv[i], 10, 6);
-    gst_buffer_unref (push_and_check_luma (h, luma[4], yuv[i], 10, 6, 50 + i));
+    gst_buffer_unref (push_and_check (h, luma[4], yuv[i], 10, 6, 50 + i));
     gchar *name = NULL;
     g_object_get (h->element, "model", &name, NULL);
     g_assert_cmpstr (name, ==, "lsq.bin");
@@ -1563,7 +1555,7 @@ test_default_model_is_the_luma_preset_for_yuv_and_the_rgb_preset_for_rgb (void)
   gst_buffer_unref (push_and_check (h, model[4][1], "BGRx", 10, 6, 60));
   /* The same element renegotiated from RGB to YUV switches to the luma preset. */
   gst_harness_set_src_caps (h, caps_for ("I420", 10, 6));
-  gst_buffer_unref (push_and_check_luma (h, luma[4], "I420", 10, 6, 61));
+  gst_buffer_unref (push_and_check (h, luma[4], "I420", 10, 6, 61));
   gst_harness_teardown (h);
 
   /* An explicit model=lsq.bin is the RGB model for every format. */
@@ -1614,10 +1606,10 @@ test_model_of_the_other_kind_takes_over_while_playing (void)
   gst_buffer_unref (push_and_check (h, model[2][0], "I420", 20, 10, 1));
   /* RGB -> luma of the same scale: the next I420 frame is upscaled on Y. */
   g_object_set (e, "model", luma_path[2], NULL);
-  gst_buffer_unref (push_and_check_luma (h, luma[2], "I420", 20, 10, 2));
+  gst_buffer_unref (push_and_check (h, luma[2], "I420", 20, 10, 2));
   /* luma x2 -> luma x4, then back to RGB x4. */
   g_object_set (e, "model", luma_path[4], NULL);
-  gst_buffer_unref (push_and_check_luma (h, luma[4], "I420", 20, 10, 3));
+  gst_buffer_unref (push_and_check (h, luma[4], "I420", 20, 10, 3));
   g_object_set (e, "model", model_path[4][1], NULL);
   gst_buffer_unref (push_and_check (h, model[4][1], "I420", 20, 10, 4));
   g_assert_null (gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR | GST_MESSAGE_WARNING));
@@ -1625,6 +1617,48 @@ test_model_of_the_other_kind_takes_over_while_playing (void)
   gst_bus_set_flushing (bus, TRUE);
   gst_harness_teardown (h);
   gst_object_unref (bus);
+}
+
+static void
+test_luma_model_while_playing_renegotiates_the_format_upstream (void)
+{
+  /* BGRx from the source: the RGB model takes it as it is; the luma model of
+   * the same scale, set at the fifth frame, does not, so videoconvert must
+   * switch to a format it takes, with no error and no frame lost. */
+  g_autofree gchar *desc = g_strdup_printf ("videotestsrc num-buffers=20 ! video/x-raw,format=BGRx,width=32,"
+      "height=16 ! videoconvert ! espcnupscale name=up model=\"%s\" ! fakesink name=sink signal-handoffs=true",
+      model_path[2][0]);
+  GstElement *p = gst_parse_launch (desc, NULL);
+  SwapAtFrame swap = { gst_bin_get_by_name (GST_BIN (p), "up"), luma_path[2], 0, 0, 0 };
+  GstPad *sinkpad = gst_element_get_static_pad (swap.element, "sink");
+  gst_pad_add_probe (sinkpad, GST_PAD_PROBE_TYPE_BUFFER, swap_model_at_frame_five, &swap, NULL);
+  GstElement *sink = gst_bin_get_by_name (GST_BIN (p), "sink");
+  gint count = 0;
+  g_signal_connect (sink, "handoff", G_CALLBACK (count_buffer), &count);
+  gst_element_set_state (p, GST_STATE_PLAYING);
+  GstMessage *m = wait_eos_or_error (p);
+  if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_ERROR) {
+    g_autoptr (GError) err = NULL;
+    g_autofree gchar *debug = NULL;
+    gst_message_parse_error (m, &err, &debug);
+    g_error ("%s (%s)", err->message, debug);
+  }
+  gst_message_unref (m);
+  GstCaps *caps = gst_pad_get_current_caps (sinkpad);
+  const char *format = gst_structure_get_string (gst_caps_get_structure (caps, 0), "format");
+  gboolean luma_format = FALSE;
+  for (guint i = 0; i < G_N_ELEMENTS (luma_formats); i++)
+    luma_format |= g_strcmp0 (format, luma_formats[i]) == 0;
+  if (!luma_format)
+    g_error ("the luma model ended up with %s input", format);
+  g_assert_cmpint (swap.frames, ==, 20);
+  g_assert_cmpint (g_atomic_int_get (&count), ==, 20);
+  gst_caps_unref (caps);
+  gst_element_set_state (p, GST_STATE_NULL);
+  gst_object_unref (sinkpad);
+  gst_object_unref (sink);
+  gst_object_unref (swap.element);
+  gst_object_unref (p);
 }
 
 static void
@@ -1730,6 +1764,8 @@ main (int argc, char **argv)
       test_luma_model_upscales_interlaced_fields_one_by_one);
   g_test_add_func ("/espcnupscale/model-of-the-other-kind-takes-over-while-playing",
       test_model_of_the_other_kind_takes_over_while_playing);
+  g_test_add_func ("/espcnupscale/luma-model-while-playing-renegotiates-the-format-upstream",
+      test_luma_model_while_playing_renegotiates_the_format_upstream);
   g_test_add_func ("/espcnupscale/luma-model-scales-metas-and-reports-latency",
       test_luma_model_scales_metas_and_reports_latency);
   g_test_add_func ("/espcnupscale/default-model-is-the-luma-preset-for-yuv-and-the-rgb-preset-for-rgb",
