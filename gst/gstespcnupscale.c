@@ -318,13 +318,13 @@ notify_model_changed (GstEspcnUpscale *self)
 static GstCaps *gst_espcn_upscale_transform_caps (GstBaseTransform *trans, GstPadDirection direction,
                                                   GstCaps *caps, GstCaps *filter);
 
-/* A new scale changes the output size, a model of the other kind the formats.  Upstream is always asked to
- * renegotiate, so that a scaler there can produce the input size the new scale
+/* A new scale changes the output size, a model of the other kind the formats.
+ * Upstream is always asked to renegotiate, so that a scaler there can produce the input size the new scale
  * needs; the output is renegotiated at once only if downstream accepts the
  * current input at the new scale (otherwise the frames of the old size go on
  * through the old model until the new input caps arrive). */
 static void
-renegotiate_for_new_scale (GstEspcnUpscale *self)
+renegotiate_for_new_model (GstEspcnUpscale *self)
 {
   GstBaseTransform *trans = GST_BASE_TRANSFORM (self);
   g_autoptr (GstCaps) in = gst_pad_get_current_caps (GST_BASE_TRANSFORM_SINK_PAD (trans));
@@ -351,7 +351,7 @@ set_model (GstEspcnUpscale *self, const char *value)
   g_autofree gchar *warning = NULL;
   gboolean default_model = is_default_name (value);
   const char *name = default_model ? DEFAULT_MODEL : value;
-  gboolean rescale = FALSE;
+  gboolean renegotiate = FALSE;
 
   g_mutex_lock (&self->settings_lock);
   model = load_model (self, name, &err);
@@ -383,7 +383,7 @@ set_model (GstEspcnUpscale *self, const char *value)
     warning = g_strdup_printf ("model \"%s\": %s; keeping the running model", name, err->message);
   } else {
     /* Another scale, or another kind of model (formats), renegotiates. */
-    rescale = espcn_int8_model_get_scale (model) != running_scale
+    renegotiate = espcn_int8_model_get_scale (model) != running_scale
         || espcn_int8_model_get_channels (model) != running_channels || (luma_default != NULL) != running_luma_default;
     g_free (self->model_name);
     self->model_name = g_strdup (name);
@@ -391,7 +391,7 @@ set_model (GstEspcnUpscale *self, const char *value)
     old = swap_model (self, g_steal_pointer (&model), g_steal_pointer (&luma_default), &old_luma_default,
         g_steal_pointer (&runner), &old_pending, &old_retired);
     GST_INFO_OBJECT (self, "model \"%s\" takes effect at the next frame%s", name,
-        rescale ? " after renegotiating" : "");
+        renegotiate ? " after renegotiating" : "");
   }
   g_mutex_unlock (&self->settings_lock);
   if (warning != NULL) {
@@ -399,8 +399,8 @@ set_model (GstEspcnUpscale *self, const char *value)
     return;
   }
   notify_model_changed (self);
-  if (rescale)
-    renegotiate_for_new_scale (self);
+  if (renegotiate)
+    renegotiate_for_new_model (self);
 }
 
 static void
@@ -902,12 +902,13 @@ configure_path (GstEspcnUpscale *self, const GstVideoInfo *in_info, const GstVid
     post_format_refused (self, fmt, TRUE);
     return FALSE;
   }
-  if (self->on_luma_default && self->luma_runner_model != luma_default) {
+  int threads = (int) effective_threads ((guint) g_atomic_int_get ((gint *) &self->n_threads));
+  if (self->on_luma_default && (self->luma_runner_model != luma_default
+      || espcn_runner_get_n_threads (self->luma_runner) != threads)) {
     g_autoptr (GError) err = NULL;
     g_clear_pointer (&self->luma_runner, espcn_runner_free);
     g_clear_pointer (&self->luma_runner_model, espcn_int8_model_unref);
-    self->luma_runner = espcn_runner_new (luma_default,
-        (int) effective_threads ((guint) g_atomic_int_get ((gint *) &self->n_threads)), &err);
+    self->luma_runner = espcn_runner_new (luma_default, threads, &err);
     if (self->luma_runner == NULL) {
       self->set_info_posted = TRUE;
       GST_ELEMENT_ERROR (self, RESOURCE, FAILED, ("Could not start the engine."), ("%s", err->message));
@@ -1103,7 +1104,8 @@ gst_espcn_upscale_transform_frame (GstVideoFilter *filter, GstVideoFrame *in, Gs
   }
   GST_OBJECT_UNLOCK (self);
   g_clear_pointer (&stale, espcn_runner_free);
-  /* The same caps may need another path now (RGB <-> luma, default preset). */
+  /* The same caps may need another path now (RGB <-> luma, default preset), and
+   * the default luma preset's runner follows n-threads as the main runner does. */
   if (taken && !configure_path (self, &filter->in_info, &filter->out_info))
     return GST_FLOW_ERROR;
   int want_channels = self->luma && !self->on_luma_default ? 1 : 3;
