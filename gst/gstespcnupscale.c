@@ -294,6 +294,7 @@ swap_model (GstEspcnUpscale *self, EspcnInt8Model *model, EspcnInt8Model *luma_d
   self->channels = model ? espcn_int8_model_get_channels (model) : 0;
   *old_luma_default = self->luma_default;
   self->luma_default = luma_default;
+  self->warned_format = GST_VIDEO_FORMAT_UNKNOWN;  /* the new model may refuse it again */
   if (runner != NULL) {
     *old_pending = self->pending;
     self->pending = runner;
