@@ -196,6 +196,19 @@ assert_same_model (const EspcnInt8Model *a, const EspcnInt8Model *b)
   }
 }
 
+/* The model saved to bytes and loaded again, asserted to be the same model. */
+static EspcnInt8Model *
+save_and_reload (const EspcnInt8Model *m)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) b = espcn_int8_model_save_to_bytes (m, &error);
+  g_assert_no_error (error);
+  EspcnInt8Model *m2 = load_bytes (b, &error);
+  g_assert_no_error (error);
+  assert_same_model (m, m2);
+  return m2;
+}
+
 static void
 test_valid_model_round_trips (void)
 {
@@ -214,11 +227,7 @@ test_valid_model_round_trips (void)
     g_assert_cmpint (espcn_int8_model_get_layer (m, 0)->in_max, ==, 255);
 
     g_autoptr (GError) error = NULL;
-    g_autoptr (GBytes) b = espcn_int8_model_save_to_bytes (m, &error);
-    g_assert_no_error (error);
-    g_autoptr (EspcnInt8Model) m2 = load_bytes (b, &error);
-    g_assert_no_error (error);
-    assert_same_model (m, m2);
+    g_autoptr (EspcnInt8Model) m2 = save_and_reload (m);
     g_assert_cmpstr (espcn_int8_model_get_metadata (m2, "recipe"), ==, "unit test, \"quoted\" ünïcode");
     g_assert_cmpstr (espcn_int8_model_get_metadata (m2, "x-unknown-key"), ==, "kept");
     g_assert_cmpstr (espcn_int8_model_get_metadata (m2, "format"), ==, "espcn-int8");
@@ -359,12 +368,7 @@ test_version_2_luma_loads_and_round_trips (void)
       g_assert_cmpint (espcn_int8_model_get_scale (m), ==, s);
       g_assert_cmpint (espcn_int8_model_get_layer (m, 0)->in_c, ==, 1);
       g_assert_cmpint (espcn_int8_model_get_layer (m, 2)->out_c, ==, s * s);
-      g_autoptr (GError) error = NULL;
-      g_autoptr (GBytes) b = espcn_int8_model_save_to_bytes (m, &error);
-      g_assert_no_error (error);
-      g_autoptr (EspcnInt8Model) m2 = load_bytes (b, &error);
-      g_assert_no_error (error);
-      assert_same_model (m, m2);
+      g_autoptr (EspcnInt8Model) m2 = save_and_reload (m);
       g_assert_cmpint (espcn_int8_model_get_channels (m2), ==, 1);
       g_assert_cmpstr (espcn_int8_model_get_metadata (m2, "channels"), ==, "1");
       g_assert_cmpstr (espcn_int8_model_get_metadata (m2, "format_version"), ==, "2");
