@@ -1662,6 +1662,25 @@ test_luma_model_while_playing_renegotiates_the_format_upstream (void)
 }
 
 static void
+test_luma_model_output_keeps_colorimetry_and_chroma_site (void)
+{
+  static const char *formats[] = { "I420", "NV12", "Y42B" };
+  for (guint i = 0; i < G_N_ELEMENTS (formats); i++) {
+    GstHarness *h = make_harness (luma_path[3], 1);
+    GstCaps *caps = caps_for (formats[i], 10, 8);
+    gst_caps_set_simple (caps, "colorimetry", G_TYPE_STRING, "bt709", "chroma-site", G_TYPE_STRING, "mpeg2", NULL);
+    gst_harness_set_src_caps (h, caps);
+    gst_buffer_unref (push_and_check (h, luma[3], formats[i], 10, 8, 90 + i));
+    GstCaps *out = gst_pad_get_current_caps (h->sinkpad);
+    const GstStructure *st = gst_caps_get_structure (out, 0);
+    g_assert_cmpstr (gst_structure_get_string (st, "colorimetry"), ==, "bt709");
+    g_assert_cmpstr (gst_structure_get_string (st, "chroma-site"), ==, "mpeg2");
+    gst_caps_unref (out);
+    gst_harness_teardown (h);
+  }
+}
+
+static void
 test_luma_model_scales_metas_and_reports_latency (void)
 {
   GstHarness *h = make_harness (luma_path[4], 1);
@@ -1766,6 +1785,8 @@ main (int argc, char **argv)
       test_model_of_the_other_kind_takes_over_while_playing);
   g_test_add_func ("/espcnupscale/luma-model-while-playing-renegotiates-the-format-upstream",
       test_luma_model_while_playing_renegotiates_the_format_upstream);
+  g_test_add_func ("/espcnupscale/luma-model-output-keeps-colorimetry-and-chroma-site",
+      test_luma_model_output_keeps_colorimetry_and_chroma_site);
   g_test_add_func ("/espcnupscale/luma-model-scales-metas-and-reports-latency",
       test_luma_model_scales_metas_and_reports_latency);
   g_test_add_func ("/espcnupscale/default-model-is-the-luma-preset-for-yuv-and-the-rgb-preset-for-rgb",
