@@ -1,6 +1,8 @@
 /* Tests of the espcnupscale element: negotiation, output bytes against the core
- * engine's reference, strides, threads, errors, state cycles, renegotiation,
- * seeking, model swaps.  Models are random INT8 models written by the test. */
+ * engine's reference (for luma models: Y against the engine on the Y plane,
+ * chroma against GstVideoScaler), strides, threads, errors, state cycles,
+ * renegotiation, seeking, model swaps.  Models are random INT8 models (RGB and
+ * luma) written by the test. */
 #include <gst/gst.h>
 #include <gst/check/gstharness.h>
 #include <gst/video/video.h>
@@ -1358,7 +1360,8 @@ check_luma_output (const EspcnInt8Model *m, const char *format, GstVideoInfo *in
       GST_VIDEO_FRAME_PLANE_STRIDE (&in, 0), &y8, w, h, ref, (gsize) W, &y8, &err));
   g_assert_no_error (err);
   for (int y = 0; y < H; y++) {
-    const guint8 *row = (const guint8 *) GST_VIDEO_FRAME_PLANE_DATA (&out, 0) + (gsize) y * GST_VIDEO_FRAME_PLANE_STRIDE (&out, 0);
+    const guint8 *row = (const guint8 *) GST_VIDEO_FRAME_PLANE_DATA (&out, 0)
+        + (gsize) y * GST_VIDEO_FRAME_PLANE_STRIDE (&out, 0);
     for (int x = 0; x < W; x++)
       if (row[x] != ref[(gsize) y * W + x])
         g_error ("%s x%d %dx%d: Y at (%d, %d) is %u, the engine gives %u", format, s, w, h, x, y, row[x],
@@ -1778,7 +1781,8 @@ main (int argc, char **argv)
       test_luma_model_upscales_y_like_the_engine_and_chroma_like_gstvideoscaler);
   g_test_add_func ("/espcnupscale/format-the-model-cannot-take-is-refused-naming-model-and-format",
       test_format_the_model_cannot_take_is_refused_naming_model_and_format);
-  g_test_add_func ("/espcnupscale/caps-offer-the-formats-of-the-model-kind", test_caps_offer_the_formats_of_the_model_kind);
+  g_test_add_func ("/espcnupscale/caps-offer-the-formats-of-the-model-kind",
+      test_caps_offer_the_formats_of_the_model_kind);
   g_test_add_func ("/espcnupscale/luma-model-upscales-interlaced-fields-one-by-one",
       test_luma_model_upscales_interlaced_fields_one_by_one);
   g_test_add_func ("/espcnupscale/model-of-the-other-kind-takes-over-while-playing",
