@@ -8,7 +8,12 @@
  * layers are fused and the intermediate rows stay in L2.  A stripe recomputes
  * the 2 + 1 + 1 = 4 halo rows above and below it, so stripes are independent
  * and the bytes do not depend on the number of threads.  Buffers belong to the
- * runner and only grow; the worker threads live as long as the runner. */
+ * runner and only grow; the worker threads live as long as the runner.
+ *
+ * A luma model's input rows are the Y bytes as they are (1 byte per pixel,
+ * with the few readable bytes past the padding its conv1 kernel may touch),
+ * and its conv3 rows, s^2 channels in pixel-shuffle order, go straight into
+ * the output Y plane (EspcnKernels.shuffle_y). */
 #include "engine/engine.h"
 #include "cpu/cpu.h"
 #include "engine/kernels.h"
