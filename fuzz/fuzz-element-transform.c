@@ -32,25 +32,29 @@
 
 #include "fuzz-common.h"
 
-#define N_MODELS 6      /* scale 2, 3, 4 x int8 / int16 weights */
+#define N_MODELS 6      /* RGB: scale 2, 3, 4 x int8 / int16 weights */
+#define N_LUMA_MODELS 3 /* luma: scale 2, 3, 4, after the RGB ones */
 #define MAX_W 64
 #define MAX_H 48
 #define MAX_AREA 768    /* keeps an x4 frame a few ms under ASan */
 #define HEADER 10
 
+/* 0..9 packed RGB (RGB models), 10..11 I420 and NV12 (either kind), 12..15
+ * YUV and 16 GRAY8 (luma models). */
 static const char *formats[] = { "RGB", "BGR", "RGBx", "BGRx", "xRGB", "xBGR", "RGBA", "BGRA", "ARGB", "ABGR",
-                                 "I420", "NV12" };
+                                 "I420", "NV12", "YV12", "NV21", "Y42B", "Y444", "GRAY8" };
+#define FORMAT_GRAY8 16
 /* For YUV only: none (BT.601 limited by default), BT.709, BT.601, BT.601 full range. */
 static const char *colorimetries[] = { NULL, "bt709", "bt601", "1:4:0:0" };
 
 static gchar *model_dir;
-static gchar *model_path[N_MODELS];
-static int model_scale[N_MODELS];
+static gchar *model_path[N_MODELS + N_LUMA_MODELS];
+static int model_scale[N_MODELS + N_LUMA_MODELS];
 
 static void
 remove_models (void)
 {
-  for (int i = 0; i < N_MODELS; i++)
+  for (int i = 0; i < N_MODELS + N_LUMA_MODELS; i++)
     if (model_path[i] != NULL)
       g_unlink (model_path[i]);
   if (model_dir != NULL)
@@ -79,6 +83,13 @@ init_once (void)
     g_autoptr (EspcnInt8Model) m = test_layers_build (t);
     model_scale[i] = espcn_int8_model_get_scale (m);
     model_path[i] = g_strdup_printf ("%s/x%d-%s.bin", model_dir, model_scale[i], i % 2 ? "i16" : "i8");
+    FUZZ_CHECK (espcn_int8_model_save (m, model_path[i], &error), "%s", error->message);
+  }
+  for (int i = N_MODELS; i < N_MODELS + N_LUMA_MODELS; i++) {
+    g_autoptr (TestLayers) t = test_layers_random_channels (&rng, 8, 2 + i - N_MODELS, FALSE, 1);
+    g_autoptr (EspcnInt8Model) m = test_layers_build (t);
+    model_scale[i] = espcn_int8_model_get_scale (m);
+    model_path[i] = g_strdup_printf ("%s/x%d-luma.bin", model_dir, model_scale[i]);
     FUZZ_CHECK (espcn_int8_model_save (m, model_path[i], &error), "%s", error->message);
   }
   atexit (remove_models);
@@ -229,7 +240,10 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   if (h > MAX_AREA / w)
     h = MAX_AREA / w;
   guint8 sel = fuzz_u8 (&rd);
-  int model = sel % N_MODELS;
+  /* A luma model for the formats only it takes, and for I420/NV12 when bit 0 of
+   * sel / 18 says so; its scale is 2 + sel % 3. */
+  gboolean luma = format >= 12 || (format >= 10 && (sel / 18) % 2 == 1);
+  int model = luma ? N_MODELS + sel % 3 : sel % N_MODELS;
   guint threads = 1 + (sel / N_MODELS) % 3;
   /* mode: bits 0-1 layout (0 caps, 1 meta, 2 meta cut short, 3 caps cut short),
    * bit 2 planes in reverse order, bit 3 one stride short, bits 4-5 its plane,
@@ -240,7 +254,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   guint8 cut = fuzz_u8 (&rd);
   FuzzReader px = rd;
 
-  gboolean yuv = format >= 10;
+  gboolean yuv = format >= 10 && format != FORMAT_GRAY8;
   int colorimetry = yuv ? mode >> 6 : 0;
   ensure_harness (format, w, h, colorimetry, model, threads);
 

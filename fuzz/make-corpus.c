@@ -126,6 +126,14 @@ element_corpus (const char *dir)
     g_autofree char *name = g_strdup_printf ("%s-x%d-%dx%d.bin", names[f], 2 + (sel % 6) / 2, w, h);
     element_frame (dir, name, (const guint8[10]) { f, w - 1, h - 1, sel, 0, 0, 0, 0, 0, 0 }, 64, 100 + f);
   }
+  /* Luma models: formats 12..16 (YV12, NV21, Y42B, Y444, GRAY8) always, I420
+   * and NV12 when sel / 18 is odd; scale 2 + sel % 3. */
+  static const char *luma_names[] = { "i420", "nv12", "yv12", "nv21", "y42b", "y444", "gray8" };
+  for (int f = 10; f < 17; f++) {
+    int w = 1 + (f * 7) % 13, h = 1 + (f * 5) % 9, sel = 18 + f % 3;
+    g_autofree char *name = g_strdup_printf ("luma-%s-x%d-%dx%d.bin", luma_names[f - 10], 2 + sel % 3, w, h);
+    element_frame (dir, name, (const guint8[10]) { f, w - 1, h - 1, sel, 0, 0, 0, 0, 0, 0 }, 64, 200 + f);
+  }
   /* mode: bits 0-1 layout (0 caps, 1 meta, 2 meta cut short, 3 caps cut short),
    * bit 2 planes reversed, bit 3 one stride short, bits 4-5 its plane, bits 6-7
    * colorimetry; lead: bits 0-5 first offset, bit 6 two memories. */
@@ -139,6 +147,12 @@ element_corpus (const char *dir)
   element_frame (dir, "nv12-meta-two-memories-x2.bin",
       (const guint8[10]) { 11, 7, 7, 0, 1, 0x40, 0x80, 11, 0, 0 }, 80, 6);
   /* Refused: cut short (with and without a meta), short strides, a plane across memories. */
+  element_frame (dir, "luma-y42b-meta-planes-reversed-x3.bin",
+      (const guint8[10]) { 14, 16, 11, 18 + 1, 1 | 4, 3, 2, 0x41, 0x83, 0 }, 300, 8);
+  element_frame (dir, "luma-nv21-meta-two-memories-x4.bin",
+      (const guint8[10]) { 13, 13, 7, 18 + 2, 1, 0x45, 4, 9, 0, 0 }, 150, 9);
+  element_frame (dir, "refused-luma-i420-meta-short-v-stride.bin",
+      (const guint8[10]) { 10, 15, 7, 18, 1 | 8 | (2 << 4), 0, 3, 3, 5, 0 }, 120, 10);
   element_frame (dir, "refused-rgb-cut-short.bin", (const guint8[10]) { 0, 10, 5, 0, 3, 0, 0, 0, 0, 0 }, 40, 7);
   element_frame (dir, "refused-i420-meta-cut-short.bin",
       (const guint8[10]) { 10, 10, 5, 2, 2, 4, 8, 8, 8, 30 }, 40, 8);

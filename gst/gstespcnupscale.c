@@ -27,14 +27,25 @@
  * the element goes to READY, or the state change fails with an error naming
  * the problem.
  *
+ * A model is RGB (3 channels) or luma (1 channel, Y only); the caps offer what
+ * the loaded model takes.  Without `model`, YUV and GRAY8 input get the luma
+ * x4 LSQ preset (`lsq-y.bin`) and RGB input `lsq.bin`; without `lsq-y.bin`,
+ * I420 and NV12 go through `lsq.bin` (logged).  A format the model cannot take
+ * is refused at negotiation with a message naming the model and the format.
+ *
  * Negotiation prefers the mapped size: the caps the element answers upstream
  * are the downstream sizes divided by the scale, never the downstream sizes
  * themselves (the element cannot pass through), so a scaler before it hands it
  * the small frame.  A downstream size that is not a multiple of the scale is
  * reported with a message naming both.
  *
- * Packed RGB formats (RGB, BGR, RGBx, BGRx, xRGB, xBGR, RGBA, BGRA, ARGB,
- * ABGR) are processed in place by the engine, without a conversion pass; alpha
+ * A luma model takes GRAY8, I420, YV12, NV12, NV21, Y42B and Y444: the Y plane
+ * goes through the model straight into the output's Y plane, and the chroma
+ * planes are scaled by GstVideoScaler (cubic), as videoscale scales planes.
+ *
+ * With an RGB model, packed RGB formats (RGB, BGR, RGBx, BGRx, xRGB, xBGR, RGBA,
+ * BGRA, ARGB, ABGR) are processed in place by the engine, without a conversion
+ * pass; alpha
  * is upscaled by replicating each input pixel's alpha over its s x s block and
  * x bytes are set to 0xff.  I420 and NV12 are converted internally on the
  * small input side (to RGBx, chroma replicated) and on the output (back to YUV,
@@ -44,7 +55,7 @@
  * video) is upscaled field by field, each field on its own as a half-height
  * picture, so the fields are never blended and the output stays interleaved
  * with the input's field order; the height must then be even (a multiple of 4
- * for I420 and NV12, whose chroma rows alternate between the fields too).
+ * for 4:2:0 formats, whose chroma rows alternate between the fields too).
  * Other interlace modes (alternate, fields) are refused at negotiation with an
  * error asking for a deinterlacer.
  *
@@ -88,6 +99,7 @@
 
 #include "engine/engine.h"
 #include "engine/model.h"
+#include "espcn-chroma-scale.h"
 #include "espcn-frame-times.h"
 #include "espcn-model-path.h"
 #include "espcn-yuv.h"
@@ -100,8 +112,10 @@ GST_DEBUG_CATEGORY_STATIC (gst_espcn_upscale_debug);
 #define GST_CAT_DEFAULT gst_espcn_upscale_debug
 
 #define MAX_THREADS 64
-/* The installed x4 LSQ preset. */
+/* The installed x4 LSQ presets: RGB, and luma for YUV and GRAY8 input when
+ * no model is set. */
 #define DEFAULT_MODEL "lsq.bin"
+#define DEFAULT_LUMA_MODEL "lsq-y.bin"
 
 enum
 {
@@ -120,29 +134,39 @@ struct _GstEspcnUpscale
   GstVideoFilter parent;
 
   /* settings_lock serialises model loads and runner construction (property
-   * setters, state changes); the streaming thread never takes it. */
+   * setters, state changes); the streaming thread takes it only to name the
+   * model in an error message. */
   GMutex settings_lock;
   gchar *model_name;
+  gboolean default_model;       /* no model set: DEFAULT_MODEL, and DEFAULT_LUMA_MODEL for YUV */
   guint n_threads;
   gboolean started;             /* between start() and stop() */
 
   /* Under the object lock: read by caps functions and the streaming thread. */
   EspcnInt8Model *model;
   int scale;                    /* the model's, 0 when none is loaded */
-  EspcnRunner *pending;         /* built by a setter, taken at the next frame of its scale */
-  int pending_scale;
+  int channels;                 /* the model's: 3 RGB, 1 luma; 0 when none is loaded */
+  EspcnInt8Model *luma_default; /* in default_model mode, DEFAULT_LUMA_MODEL when found */
+  EspcnRunner *pending;         /* built by a setter, taken at the next frame of its scale and channels */
+  int pending_scale, pending_channels;
   EspcnRunner *retired;         /* replaced runner, freed by the next setter or stop() */
   EspcnFrameTimes times;        /* processing times at the current size and runner */
   GstClockTime reported_latency; /* last answered to a latency query or announced */
   int nav_in_w, nav_in_h, nav_out_w, nav_out_h;
   gchar *warned_caps;           /* downstream caps last reported as not fitting the scale */
+  GstVideoFormat warned_format; /* input format last reported as not taken by the model */
 
   /* Streaming side, set up by start() and set_info(). */
   EspcnRunner *runner;
-  int runner_scale;
+  int runner_scale, runner_channels;
   int frame_scale;
   gboolean set_info_posted;     /* set_info() posted its own error */
-  gboolean yuv;
+  gboolean luma;                /* Y through a luma model, chroma through GstVideoScaler */
+  gboolean on_luma_default;     /* ... the default luma model, run by luma_runner */
+  EspcnRunner *luma_runner;     /* runs luma_runner_model, built by set_info() */
+  EspcnInt8Model *luma_runner_model;
+  EspcnChromaScale chroma[2];   /* for frames of 1 and of 2 fields */
+  gboolean yuv;                 /* I420/NV12 through an RGB model, converted */
   EspcnPixelLayout layout;
   int alpha_offset;             /* -1 when none */
   int x_offset;                 /* -1 when none */
@@ -153,7 +177,12 @@ struct _GstEspcnUpscale
   gsize in_rgb_size, out_rgb_size;
 };
 
-#define FORMATS "{ RGB, BGR, RGBx, BGRx, xRGB, xBGR, RGBA, BGRA, ARGB, ABGR, I420, NV12 }"
+/* What each kind of model takes: RGB models the packed RGB formats, and I420
+ * and NV12 converted to RGB; luma models GRAY8 and the planar and semi-planar
+ * YUV formats, whose Y they upscale. */
+#define RGB_MODEL_FORMATS "RGB, BGR, RGBx, BGRx, xRGB, xBGR, RGBA, BGRA, ARGB, ABGR, I420, NV12"
+#define LUMA_MODEL_FORMATS "I420, YV12, NV12, NV21, Y42B, Y444, GRAY8"
+#define FORMATS "{ " RGB_MODEL_FORMATS ", YV12, NV21, Y42B, Y444, GRAY8 }"
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
     GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (FORMATS)));
@@ -201,9 +230,37 @@ load_model (GstEspcnUpscale *self, const char *name, GError **error)
     return NULL;
   EspcnInt8Model *m = espcn_int8_model_load (path, error);
   if (m != NULL)
-    GST_INFO_OBJECT (self, "model \"%s\" resolved to %s (x%d, %s)", name, path, espcn_int8_model_get_scale (m),
-        espcn_int8_model_get_method (m));
+    GST_INFO_OBJECT (self, "model \"%s\" resolved to %s (x%d, %s, %s)", name, path, espcn_int8_model_get_scale (m),
+        espcn_int8_model_get_method (m), espcn_int8_model_get_channels (m) == 1 ? "luma" : "RGB");
   return m;
+}
+
+/* The luma preset that goes with the default RGB model `rgb` (NULL when the
+ * default model did not load), or NULL with a log line saying YUV input then
+ * goes through the RGB model. */
+static EspcnInt8Model *
+load_luma_default (GstEspcnUpscale *self, const EspcnInt8Model *rgb)
+{
+  g_autoptr (GError) err = NULL;
+  if (rgb == NULL)
+    return NULL;
+  EspcnInt8Model *m = load_model (self, DEFAULT_LUMA_MODEL, &err);
+  const char *why = m == NULL ? err->message
+      : espcn_int8_model_get_channels (m) != 1 ? "it is not a luma model"
+      : espcn_int8_model_get_scale (m) != espcn_int8_model_get_scale (rgb) ? "its scale is not the RGB preset's"
+      : NULL;
+  if (why != NULL) {
+    GST_INFO_OBJECT (self, "luma preset " DEFAULT_LUMA_MODEL " not used (%s): I420 and NV12 input goes through the "
+        "RGB preset " DEFAULT_MODEL ", other YUV formats and GRAY8 are not offered", why);
+    g_clear_pointer (&m, espcn_int8_model_unref);
+  }
+  return m;
+}
+
+static gboolean
+is_default_name (const char *value)
+{
+  return value == NULL || *value == '\0';
 }
 
 /* Posts the error for a model that did not load.  Called without locks held
@@ -226,17 +283,23 @@ post_model_error (GstEspcnUpscale *self, const char *name, const GError *err)
 /* Replaces the model (and queues its runner) under the object lock; returns
  * the old model to unref. */
 static EspcnInt8Model *
-swap_model (GstEspcnUpscale *self, EspcnInt8Model *model, EspcnRunner *runner, EspcnRunner **old_pending,
+swap_model (GstEspcnUpscale *self, EspcnInt8Model *model, EspcnInt8Model *luma_default,
+            EspcnInt8Model **old_luma_default, EspcnRunner *runner, EspcnRunner **old_pending,
             EspcnRunner **old_retired)
 {
   GST_OBJECT_LOCK (self);
   EspcnInt8Model *old = self->model;
   self->model = model;
   self->scale = model ? espcn_int8_model_get_scale (model) : 0;
+  self->channels = model ? espcn_int8_model_get_channels (model) : 0;
+  *old_luma_default = self->luma_default;
+  self->luma_default = luma_default;
+  self->warned_format = GST_VIDEO_FORMAT_UNKNOWN;  /* the new model may refuse it again */
   if (runner != NULL) {
     *old_pending = self->pending;
     self->pending = runner;
     self->pending_scale = self->scale;
+    self->pending_channels = self->channels;
   }
   if (old_retired != NULL) {
     *old_retired = self->retired;
@@ -256,13 +319,13 @@ notify_model_changed (GstEspcnUpscale *self)
 static GstCaps *gst_espcn_upscale_transform_caps (GstBaseTransform *trans, GstPadDirection direction,
                                                   GstCaps *caps, GstCaps *filter);
 
-/* A new scale changes the output size.  Upstream is always asked to
- * renegotiate, so that a scaler there can produce the input size the new scale
+/* A new scale changes the output size, a model of the other kind the formats.
+ * Upstream is always asked to renegotiate, so that a scaler there can produce the input size the new scale
  * needs; the output is renegotiated at once only if downstream accepts the
  * current input at the new scale (otherwise the frames of the old size go on
  * through the old model until the new input caps arrive). */
 static void
-renegotiate_for_new_scale (GstEspcnUpscale *self)
+renegotiate_for_new_model (GstEspcnUpscale *self)
 {
   GstBaseTransform *trans = GST_BASE_TRANSFORM (self);
   g_autoptr (GstCaps) in = gst_pad_get_current_caps (GST_BASE_TRANSFORM_SINK_PAD (trans));
@@ -281,15 +344,20 @@ set_model (GstEspcnUpscale *self, const char *value)
   g_autoptr (GError) err = NULL;
   g_autoptr (EspcnInt8Model) model = NULL;
   g_autoptr (EspcnInt8Model) old = NULL;
+  g_autoptr (EspcnInt8Model) luma_default = NULL;
+  g_autoptr (EspcnInt8Model) old_luma_default = NULL;
   g_autoptr (EspcnRunner) runner = NULL;
   g_autoptr (EspcnRunner) old_pending = NULL;
   g_autoptr (EspcnRunner) old_retired = NULL;
   g_autofree gchar *warning = NULL;
-  const char *name = value != NULL && *value != '\0' ? value : DEFAULT_MODEL;
-  gboolean rescale = FALSE;
+  gboolean default_model = is_default_name (value);
+  const char *name = default_model ? DEFAULT_MODEL : value;
+  gboolean renegotiate = FALSE;
 
   g_mutex_lock (&self->settings_lock);
   model = load_model (self, name, &err);
+  if (default_model)
+    luma_default = load_luma_default (self, model);
 
   if (!self->started) {
     /* NULL or READY: take the value; a model that fails to load is reported
@@ -298,7 +366,9 @@ set_model (GstEspcnUpscale *self, const char *value)
       GST_WARNING_OBJECT (self, "model \"%s\" did not load: %s", name, err->message);
     g_free (self->model_name);
     self->model_name = g_strdup (name);
-    old = swap_model (self, g_steal_pointer (&model), NULL, NULL, NULL);
+    self->default_model = default_model;
+    old = swap_model (self, g_steal_pointer (&model), g_steal_pointer (&luma_default), &old_luma_default, NULL, NULL,
+        NULL);
     g_mutex_unlock (&self->settings_lock);
     notify_model_changed (self);
     return;
@@ -306,17 +376,23 @@ set_model (GstEspcnUpscale *self, const char *value)
 
   /* PAUSED or PLAYING: keep the running model unless the new one loads. */
   int running_scale = self->model ? espcn_int8_model_get_scale (self->model) : 0;
+  int running_channels = self->model ? espcn_int8_model_get_channels (self->model) : 0;
+  gboolean running_luma_default = self->luma_default != NULL;
   if (model == NULL) {
     warning = g_strdup_printf ("model \"%s\" did not load, keeping the running model: %s", name, err->message);
   } else if ((runner = espcn_runner_new (model, (int) effective_threads (self->n_threads), &err)) == NULL) {
     warning = g_strdup_printf ("model \"%s\": %s; keeping the running model", name, err->message);
   } else {
-    rescale = espcn_int8_model_get_scale (model) != running_scale;
+    /* Another scale, or another kind of model (formats), renegotiates. */
+    renegotiate = espcn_int8_model_get_scale (model) != running_scale
+        || espcn_int8_model_get_channels (model) != running_channels || (luma_default != NULL) != running_luma_default;
     g_free (self->model_name);
     self->model_name = g_strdup (name);
-    old = swap_model (self, g_steal_pointer (&model), g_steal_pointer (&runner), &old_pending, &old_retired);
+    self->default_model = default_model;
+    old = swap_model (self, g_steal_pointer (&model), g_steal_pointer (&luma_default), &old_luma_default,
+        g_steal_pointer (&runner), &old_pending, &old_retired);
     GST_INFO_OBJECT (self, "model \"%s\" takes effect at the next frame%s", name,
-        rescale ? " after renegotiating the output size" : "");
+        renegotiate ? " after renegotiating" : "");
   }
   g_mutex_unlock (&self->settings_lock);
   if (warning != NULL) {
@@ -324,8 +400,8 @@ set_model (GstEspcnUpscale *self, const char *value)
     return;
   }
   notify_model_changed (self);
-  if (rescale)
-    renegotiate_for_new_scale (self);
+  if (renegotiate)
+    renegotiate_for_new_model (self);
 }
 
 static void
@@ -347,6 +423,7 @@ set_n_threads (GstEspcnUpscale *self, guint n)
       old_pending = self->pending;
       self->pending = g_steal_pointer (&runner);
       self->pending_scale = self->scale;
+      self->pending_channels = self->channels;
       old_retired = self->retired;
       self->retired = NULL;
       GST_OBJECT_UNLOCK (self);
@@ -361,6 +438,7 @@ ensure_model (GstEspcnUpscale *self)
 {
   g_autoptr (GError) err = NULL;
   g_autoptr (EspcnInt8Model) old = NULL;
+  g_autoptr (EspcnInt8Model) old_luma_default = NULL;
   g_autofree gchar *name = NULL;
   gboolean loaded = FALSE;
 
@@ -369,7 +447,8 @@ ensure_model (GstEspcnUpscale *self)
   if (!ok) {
     EspcnInt8Model *model = load_model (self, self->model_name, &err);
     if (model != NULL) {
-      old = swap_model (self, model, NULL, NULL, NULL);
+      EspcnInt8Model *luma_default = self->default_model ? load_luma_default (self, model) : NULL;
+      old = swap_model (self, model, luma_default, &old_luma_default, NULL, NULL, NULL);
       ok = loaded = TRUE;
     }
   }
@@ -391,6 +470,99 @@ current_scale (GstEspcnUpscale *self)
   int s = self->scale;
   GST_OBJECT_UNLOCK (self);
   return s;
+}
+
+/* TRUE when a model of `channels` (3 RGB, 1 luma) can upscale `fmt`. */
+static gboolean
+model_takes_format (int channels, GstVideoFormat fmt)
+{
+  const char *list = channels == 1 ? LUMA_MODEL_FORMATS : channels == 3 ? RGB_MODEL_FORMATS : "";
+  g_auto (GStrv) names = g_strsplit (list, ", ", -1);
+  return fmt != GST_VIDEO_FORMAT_UNKNOWN && g_strv_contains ((const gchar *const *) names,
+      gst_video_format_to_string (fmt));
+}
+
+/* Appends the formats of a comma-separated list that `list` does not hold yet. */
+static void
+append_formats (GValue *list, const char *names)
+{
+  g_auto (GStrv) v = g_strsplit (names, ", ", -1);
+  for (int i = 0; v[i] != NULL; i++) {
+    gboolean seen = FALSE;
+    for (guint k = 0; !seen && k < gst_value_list_get_size (list); k++)
+      seen = g_strcmp0 (g_value_get_string (gst_value_list_get_value (list, k)), v[i]) == 0;
+    if (seen)
+      continue;
+    GValue f = G_VALUE_INIT;
+    g_value_init (&f, G_TYPE_STRING);
+    g_value_set_string (&f, v[i]);
+    gst_value_list_append_and_take_value (list, &f);
+  }
+}
+
+/* The formats the loaded models take (under the object lock): FALSE when no
+ * model is loaded, so that every format of the templates stays possible. */
+static gboolean
+served_formats_locked (GstEspcnUpscale *self, GValue *list)
+{
+  if (self->channels == 0)
+    return FALSE;
+  g_value_init (list, GST_TYPE_LIST);
+  append_formats (list, self->channels == 1 ? LUMA_MODEL_FORMATS : RGB_MODEL_FORMATS);
+  if (self->luma_default != NULL)
+    append_formats (list, LUMA_MODEL_FORMATS);
+  return TRUE;
+}
+
+/* Whether the loaded models can upscale `fmt` (TRUE without a model). */
+static gboolean
+serves_format (GstEspcnUpscale *self, GstVideoFormat fmt)
+{
+  GST_OBJECT_LOCK (self);
+  gboolean ok = self->channels == 0 || model_takes_format (self->channels, fmt)
+      || (self->luma_default != NULL && model_takes_format (1, fmt));
+  GST_OBJECT_UNLOCK (self);
+  return ok;
+}
+
+/* Posts the error (or, for a caps query that may only be a question, the
+ * warning) for a format the model cannot upscale, naming both. */
+static void
+post_format_refused (GstEspcnUpscale *self, GstVideoFormat fmt, gboolean error)
+{
+  g_mutex_lock (&self->settings_lock);
+  g_autofree gchar *name = g_strdup (self->model_name);
+  g_mutex_unlock (&self->settings_lock);
+  GST_OBJECT_LOCK (self);
+  int channels = self->channels;
+  GST_OBJECT_UNLOCK (self);
+  gboolean luma = channels == 1;
+  g_autofree gchar *text = g_strdup_printf ("The %s model \"%s\" cannot upscale %s video.",
+      luma ? "luma (1-channel)" : "RGB (3-channel)", name, gst_video_format_to_string (fmt));
+  g_autofree gchar *hint = g_strdup_printf ("%s models take %s; %s", luma ? "luma" : "RGB",
+      luma ? LUMA_MODEL_FORMATS : RGB_MODEL_FORMATS,
+      luma ? "use an RGB model (e.g. " DEFAULT_MODEL ") for RGB video, or convert it to YUV (videoconvert)"
+           : "use a luma model (e.g. " DEFAULT_LUMA_MODEL ") for this format, or convert it (videoconvert)");
+  if (error)
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, ("%s", text), ("%s", hint));
+  else
+    GST_ELEMENT_WARNING (self, CORE, NEGOTIATION, ("%s", text), ("%s", hint));
+}
+
+/* Narrows the structure's formats to `allowed`; FALSE when none is left. */
+static gboolean
+restrict_formats (GstStructure *st, const GValue *allowed)
+{
+  const GValue *f = gst_structure_get_value (st, "format");
+  if (f == NULL) {
+    gst_structure_set_value (st, "format", allowed);
+    return TRUE;
+  }
+  GValue out = G_VALUE_INIT;
+  if (!gst_value_intersect (&out, f, allowed))
+    return FALSE;
+  gst_structure_take_value (st, "format", &out);
+  return TRUE;
 }
 
 static gint64
@@ -497,13 +669,28 @@ gst_espcn_upscale_transform_caps (GstBaseTransform *trans, GstPadDirection direc
 {
   GstEspcnUpscale *self = GST_ESPCN_UPSCALE (trans);
   static const int all_scales[] = { 2, 3, 4 };
-  int scale = current_scale (self);
+  g_auto (GValue) formats = G_VALUE_INIT;
+  GST_OBJECT_LOCK (self);
+  int scale = self->scale;
+  gboolean restricted = served_formats_locked (self, &formats);
+  GST_OBJECT_UNLOCK (self);
   const int *scales = scale ? &scale : all_scales;
   int n_scales = scale ? 1 : (int) G_N_ELEMENTS (all_scales);
   gboolean up = direction == GST_PAD_SINK;
 
-  if (gst_caps_is_any (caps))
-    return filter ? gst_caps_ref (filter) : gst_caps_ref (caps);
+  if (gst_caps_is_any (caps)) {
+    if (!restricted)
+      return filter ? gst_caps_ref (filter) : gst_caps_ref (caps);
+    /* Any size, but only the formats the model takes. */
+    GstCaps *any = gst_caps_new_empty_simple ("video/x-raw");
+    gst_caps_set_value (any, "format", &formats);
+    if (filter != NULL) {
+      GstCaps *tmp = gst_caps_intersect_full (filter, any, GST_CAPS_INTERSECT_FIRST);
+      gst_caps_unref (any);
+      any = tmp;
+    }
+    return any;
+  }
 
   GstCaps *ret = gst_caps_new_empty ();
   for (guint i = 0; i < gst_caps_get_size (caps); i++) {
@@ -511,7 +698,8 @@ gst_espcn_upscale_transform_caps (GstBaseTransform *trans, GstPadDirection direc
     GstCapsFeatures *features = gst_caps_get_features (caps, i);
     for (int k = 0; k < n_scales; k++) {
       GstStructure *mapped = gst_structure_copy (st);
-      if (map_field (mapped, "width", scales[k], up) && map_field (mapped, "height", scales[k], up))
+      if (map_field (mapped, "width", scales[k], up) && map_field (mapped, "height", scales[k], up)
+          && (!restricted || restrict_formats (mapped, &formats)))
         ret = gst_caps_merge_structure_full (ret, mapped, features ? gst_caps_features_copy (features) : NULL);
       else
         gst_structure_free (mapped);
@@ -588,6 +776,7 @@ gst_espcn_upscale_start (GstBaseTransform *trans)
   if (self->model != NULL) {
     self->runner = espcn_runner_new (self->model, (int) effective_threads (self->n_threads), &err);
     self->runner_scale = espcn_int8_model_get_scale (self->model);
+    self->runner_channels = espcn_int8_model_get_channels (self->model);
   } else {
     g_set_error (&err, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "the model was unset in READY");
   }
@@ -601,6 +790,7 @@ gst_espcn_upscale_start (GstBaseTransform *trans)
   espcn_frame_times_reset (&self->times);
   self->reported_latency = 0;
   g_clear_pointer (&self->warned_caps, g_free);
+  self->warned_format = GST_VIDEO_FORMAT_UNKNOWN;
   GST_OBJECT_UNLOCK (self);
   GST_INFO_OBJECT (self, "started with %d threads", espcn_runner_get_n_threads (self->runner));
   return TRUE;
@@ -620,6 +810,10 @@ gst_espcn_upscale_stop (GstBaseTransform *trans)
   g_clear_pointer (&pending, espcn_runner_free);
   g_clear_pointer (&retired, espcn_runner_free);
   g_clear_pointer (&self->runner, espcn_runner_free);
+  g_clear_pointer (&self->luma_runner, espcn_runner_free);
+  g_clear_pointer (&self->luma_runner_model, espcn_int8_model_unref);
+  for (int n = 0; n < 2; n++)
+    espcn_chroma_scale_clear (&self->chroma[n]);
   g_clear_pointer (&self->in_rgb, g_free);
   g_clear_pointer (&self->out_rgb, g_free);
   self->in_rgb_size = self->out_rgb_size = 0;
@@ -638,6 +832,8 @@ scratch_resize (guint8 **buf, gsize *cur, gsize size)
   return *buf != NULL;
 }
 
+static gboolean configure_path (GstEspcnUpscale *self, const GstVideoInfo *in_info, const GstVideoInfo *out_info);
+
 static gboolean
 gst_espcn_upscale_set_info (GstVideoFilter *filter, GstCaps *incaps, GstVideoInfo *in_info,
                             GstCaps *outcaps, GstVideoInfo *out_info)
@@ -651,7 +847,8 @@ gst_espcn_upscale_set_info (GstVideoFilter *filter, GstCaps *incaps, GstVideoInf
    * them): each needs whole rows, and whole chroma rows for 4:2:0. */
   GstVideoInterlaceMode mode = GST_VIDEO_INFO_INTERLACE_MODE (in_info);
   gboolean by_fields = mode == GST_VIDEO_INTERLACE_MODE_INTERLEAVED || mode == GST_VIDEO_INTERLACE_MODE_MIXED;
-  gint64 field_rows = fmt == GST_VIDEO_FORMAT_I420 || fmt == GST_VIDEO_FORMAT_NV12 ? 4 : 2;
+  const GstVideoFormatInfo *finfo = in_info->finfo;
+  gint64 field_rows = GST_VIDEO_FORMAT_INFO_N_COMPONENTS (finfo) > 1 ? 2 << GST_VIDEO_FORMAT_INFO_H_SUB (finfo, 1) : 2;
   if ((mode != GST_VIDEO_INTERLACE_MODE_PROGRESSIVE && !by_fields) || (by_fields && h % field_rows != 0)) {
     self->set_info_posted = TRUE;
     GST_ELEMENT_ERROR (self, STREAM, FORMAT,
@@ -668,9 +865,72 @@ gst_espcn_upscale_set_info (GstVideoFilter *filter, GstCaps *incaps, GstVideoInf
     return FALSE;
   }
   self->frame_scale = s;
-  self->yuv = fmt == GST_VIDEO_FORMAT_I420 || fmt == GST_VIDEO_FORMAT_NV12;
+  if (!configure_path (self, in_info, out_info))
+    return FALSE;
+  GST_OBJECT_LOCK (self);
+  self->nav_in_w = (int) w;
+  self->nav_in_h = (int) h;
+  self->nav_out_w = GST_VIDEO_INFO_WIDTH (out_info);
+  self->nav_out_h = GST_VIDEO_INFO_HEIGHT (out_info);
+  espcn_frame_times_reset (&self->times);
+  GST_OBJECT_UNLOCK (self);
+  return TRUE;
+}
+
+/* Chooses the model for the format (a luma model for the formats it takes,
+ * the default luma preset when no model is set, else an RGB model) and sets
+ * up what its path needs; FALSE after posting an error.  Called by set_info()
+ * and when a model of the other kind takes over with the same caps. */
+static gboolean
+configure_path (GstEspcnUpscale *self, const GstVideoInfo *in_info, const GstVideoInfo *out_info)
+{
+  int s = self->frame_scale;
+  GstVideoFormat fmt = GST_VIDEO_INFO_FORMAT (in_info);
+  const GstVideoFormatInfo *finfo = in_info->finfo;
+  gint64 w = GST_VIDEO_INFO_WIDTH (in_info), h = GST_VIDEO_INFO_HEIGHT (in_info);
+  GstVideoInterlaceMode mode = GST_VIDEO_INFO_INTERLACE_MODE (in_info);
+  gboolean by_fields = mode == GST_VIDEO_INTERLACE_MODE_INTERLEAVED || mode == GST_VIDEO_INTERLACE_MODE_MIXED;
+
+  GST_OBJECT_LOCK (self);
+  int channels = self->channels;
+  g_autoptr (EspcnInt8Model) luma_default = self->luma_default ? espcn_int8_model_ref (self->luma_default) : NULL;
+  GST_OBJECT_UNLOCK (self);
+  gboolean luma_format = model_takes_format (1, fmt);
+  self->on_luma_default = luma_format && channels != 1 && luma_default != NULL;
+  self->luma = luma_format && (channels == 1 || self->on_luma_default);
+  if (!self->luma && !model_takes_format (channels, fmt)) {
+    self->set_info_posted = TRUE;
+    post_format_refused (self, fmt, TRUE);
+    return FALSE;
+  }
+  int threads = (int) effective_threads ((guint) g_atomic_int_get ((gint *) &self->n_threads));
+  if (self->on_luma_default && (self->luma_runner_model != luma_default
+      || espcn_runner_get_n_threads (self->luma_runner) != threads)) {
+    g_autoptr (GError) err = NULL;
+    g_clear_pointer (&self->luma_runner, espcn_runner_free);
+    g_clear_pointer (&self->luma_runner_model, espcn_int8_model_unref);
+    self->luma_runner = espcn_runner_new (luma_default, threads, &err);
+    if (self->luma_runner == NULL) {
+      self->set_info_posted = TRUE;
+      GST_ELEMENT_ERROR (self, RESOURCE, FAILED, ("Could not start the engine."), ("%s", err->message));
+      return FALSE;
+    }
+    self->luma_runner_model = g_steal_pointer (&luma_default);
+  }
+
+  self->yuv = !self->luma && (fmt == GST_VIDEO_FORMAT_I420 || fmt == GST_VIDEO_FORMAT_NV12);
   self->alpha_offset = self->x_offset = -1;
-  if (self->yuv) {
+  for (int n = 0; n < 2; n++)
+    espcn_chroma_scale_clear (&self->chroma[n]);
+  if (self->luma) {
+    /* Y goes from plane to plane; chroma through GstVideoScaler. */
+    espcn_chroma_scale_init (&self->chroma[0], in_info, out_info, 1);
+    if (by_fields)
+      espcn_chroma_scale_init (&self->chroma[1], in_info, out_info, 2);
+    g_clear_pointer (&self->in_rgb, g_free);
+    g_clear_pointer (&self->out_rgb, g_free);
+    self->in_rgb_size = self->out_rgb_size = 0;
+  } else if (self->yuv) {
     /* RGBx, rows on 8-byte boundaries: the ORC kernels read pixel pairs. */
     self->layout = ESPCN_PIXEL_LAYOUT_RGBX;
     espcn_yuv_coeffs_init (&self->coeffs, &GST_VIDEO_INFO_COLORIMETRY (in_info));
@@ -690,7 +950,6 @@ gst_espcn_upscale_set_info (GstVideoFilter *filter, GstCaps *incaps, GstVideoInf
     }
   } else {
     /* The format's own component offsets give the layout (R, G, B, A = 0..3). */
-    const GstVideoFormatInfo *finfo = in_info->finfo;
     self->layout.bpp = GST_VIDEO_FORMAT_INFO_PSTRIDE (finfo, 0);
     self->layout.r = GST_VIDEO_FORMAT_INFO_POFFSET (finfo, 0);
     self->layout.g = GST_VIDEO_FORMAT_INFO_POFFSET (finfo, 1);
@@ -703,15 +962,9 @@ gst_espcn_upscale_set_info (GstVideoFilter *filter, GstCaps *incaps, GstVideoInf
     g_clear_pointer (&self->out_rgb, g_free);
     self->in_rgb_size = self->out_rgb_size = 0;
   }
-  GST_OBJECT_LOCK (self);
-  self->nav_in_w = (int) w;
-  self->nav_in_h = (int) h;
-  self->nav_out_w = GST_VIDEO_INFO_WIDTH (out_info);
-  self->nav_out_h = GST_VIDEO_INFO_HEIGHT (out_info);
-  espcn_frame_times_reset (&self->times);
-  GST_OBJECT_UNLOCK (self);
-  GST_DEBUG_OBJECT (self, "%s %" G_GINT64_FORMAT "x%" G_GINT64_FORMAT " x%d", gst_video_format_to_string (fmt), w,
-      h, s);
+  GST_DEBUG_OBJECT (self, "%s %" G_GINT64_FORMAT "x%" G_GINT64_FORMAT " x%d through the %s",
+      gst_video_format_to_string (fmt), w, h, s,
+      self->on_luma_default ? "default luma model" : self->luma ? "luma model" : "RGB model");
   return TRUE;
 }
 
@@ -833,24 +1086,39 @@ gst_espcn_upscale_transform_frame (GstVideoFilter *filter, GstVideoFrame *in, Gs
 
   /* A model or n-threads change: its runner was built by the setter.  A runner
    * of another scale waits for the renegotiation its setter asked for. */
+  GstVideoFormat fmt = GST_VIDEO_FRAME_FORMAT (in);
+  gboolean taken = FALSE;
   GST_OBJECT_LOCK (self);
-  if (self->pending != NULL && self->pending_scale == self->frame_scale) {
+  /* The pending runner is the latest model's: it takes over when its scale is
+   * the negotiated one and it (or the default luma preset) takes the format;
+   * otherwise the frames of the old caps go on through the old model. */
+  if (self->pending != NULL && self->pending_scale == self->frame_scale
+      && (model_takes_format (self->pending_channels, fmt)
+          || (self->luma_default != NULL && model_takes_format (1, fmt)))) {
     stale = self->retired;
     self->retired = self->runner;
     self->runner = g_steal_pointer (&self->pending);
     self->runner_scale = self->pending_scale;
+    self->runner_channels = self->pending_channels;
     espcn_frame_times_reset (&self->times);
+    taken = TRUE;
   }
   GST_OBJECT_UNLOCK (self);
   g_clear_pointer (&stale, espcn_runner_free);
+  /* The same caps may need another path now (RGB <-> luma, default preset), and
+   * the default luma preset's runner follows n-threads as the main runner does. */
+  if (taken && !configure_path (self, &filter->in_info, &filter->out_info))
+    return GST_FLOW_ERROR;
+  int want_channels = self->luma && !self->on_luma_default ? 1 : 3;
 
   if (self->runner == NULL) {
     GST_ELEMENT_ERROR (self, CORE, FAILED, (NULL), ("no engine (not started)"));
     return GST_FLOW_ERROR;
   }
-  if (self->runner_scale != self->frame_scale) {
-    GST_DEBUG_OBJECT (self, "x%d frame while the model changes to x%d: dropped until renegotiated",
-        self->frame_scale, self->runner_scale);
+  EspcnRunner *runner = self->on_luma_default ? self->luma_runner : self->runner;
+  if (!self->on_luma_default && (self->runner_scale != self->frame_scale || self->runner_channels != want_channels)) {
+    GST_DEBUG_OBJECT (self, "x%d %d-channel frame while the model changes to x%d %d-channel: dropped until "
+        "renegotiated", self->frame_scale, want_channels, self->runner_scale, self->runner_channels);
     return GST_BASE_TRANSFORM_FLOW_DROPPED;
   }
   /* An interlaced frame is two pictures: the even rows and the odd rows. */
@@ -858,14 +1126,22 @@ gst_espcn_upscale_transform_frame (GstVideoFilter *filter, GstVideoFrame *in, Gs
   int w = GST_VIDEO_FRAME_WIDTH (in), h = GST_VIDEO_FRAME_HEIGHT (in) / n;
   gboolean ok = TRUE;
   for (int field = 0; ok && field < n; field++) {
-    if (self->yuv) {
+    if (self->luma) {
+      const EspcnPixelLayout y8 = ESPCN_PIXEL_LAYOUT_Y8;
+      gsize is = GST_VIDEO_FRAME_PLANE_STRIDE (in, 0), os = GST_VIDEO_FRAME_PLANE_STRIDE (out, 0);
+      const guint8 *ip = (const guint8 *) GST_VIDEO_FRAME_PLANE_DATA (in, 0) + field * is;
+      guint8 *op = (guint8 *) GST_VIDEO_FRAME_PLANE_DATA (out, 0) + field * os;
+      ok = espcn_runner_process (runner, ip, is * n, &y8, w, h, op, os * n, &y8, &err);
+      if (ok)
+        espcn_chroma_scale_frame (&self->chroma[n - 1], in, out, field, n);
+    } else if (self->yuv) {
       EspcnYuvFrame yin, yout;
       espcn_yuv_frame_from_video_frame (&yin, in);
       espcn_yuv_frame_from_video_frame (&yout, out);
       espcn_yuv_frame_select_field (&yin, field, n);
       espcn_yuv_frame_select_field (&yout, field, n);
       espcn_yuv_to_rgbx (&self->coeffs, &yin, self->in_rgb, self->in_rgb_stride, self->yuv_orc);
-      ok = espcn_runner_process (self->runner, self->in_rgb, self->in_rgb_stride, &self->layout, w, h,
+      ok = espcn_runner_process (runner, self->in_rgb, self->in_rgb_stride, &self->layout, w, h,
           self->out_rgb, self->out_rgb_stride, &self->layout, &err);
       if (ok)
         espcn_rgbx_to_yuv (&self->coeffs, self->out_rgb, self->out_rgb_stride, &yout, self->yuv_orc);
@@ -873,7 +1149,7 @@ gst_espcn_upscale_transform_frame (GstVideoFilter *filter, GstVideoFrame *in, Gs
       gsize is = GST_VIDEO_FRAME_PLANE_STRIDE (in, 0), os = GST_VIDEO_FRAME_PLANE_STRIDE (out, 0);
       const guint8 *ip = (const guint8 *) GST_VIDEO_FRAME_PLANE_DATA (in, 0) + field * is;
       guint8 *op = (guint8 *) GST_VIDEO_FRAME_PLANE_DATA (out, 0) + field * os;
-      ok = espcn_runner_process (self->runner, ip, is * n, &self->layout, w, h, op, os * n, &self->layout, &err);
+      ok = espcn_runner_process (runner, ip, is * n, &self->layout, w, h, op, os * n, &self->layout, &err);
       if (ok)
         fill_extra_bytes (self, ip, is * n, op, os * n, w * self->frame_scale, h * self->frame_scale);
     }
@@ -955,6 +1231,25 @@ gst_espcn_upscale_query (GstBaseTransform *trans, GstPadDirection direction, Gst
     return TRUE;
   }
   gboolean ret = GST_BASE_TRANSFORM_CLASS (parent_class)->query (trans, direction, query);
+  if (direction == GST_PAD_SINK && GST_QUERY_TYPE (query) == GST_QUERY_ACCEPT_CAPS) {
+    /* A caps event is checked this way before it reaches the element: a
+     * format the model cannot take is named here (once per format). */
+    GstCaps *caps;
+    gboolean accepted;
+    gst_query_parse_accept_caps (query, &caps);
+    gst_query_parse_accept_caps_result (query, &accepted);
+    const char *f = !accepted && gst_caps_is_fixed (caps)
+        ? gst_structure_get_string (gst_caps_get_structure (caps, 0), "format") : NULL;
+    GstVideoFormat fmt = f ? gst_video_format_from_string (f) : GST_VIDEO_FORMAT_UNKNOWN;
+    if (fmt != GST_VIDEO_FORMAT_UNKNOWN && !serves_format (self, fmt)) {
+      GST_OBJECT_LOCK (self);
+      gboolean report = self->warned_format != fmt;
+      self->warned_format = fmt;
+      GST_OBJECT_UNLOCK (self);
+      if (report)
+        post_format_refused (self, fmt, FALSE);
+    }
+  }
   if (ret && direction == GST_PAD_SINK && GST_QUERY_TYPE (query) == GST_QUERY_CAPS) {
     GstCaps *caps;
     gst_query_parse_caps_result (query, &caps);
@@ -993,7 +1288,14 @@ gst_espcn_upscale_sink_event (GstBaseTransform *trans, GstEvent *event)
     self->set_info_posted = FALSE;
   }
   gboolean ret = GST_BASE_TRANSFORM_CLASS (parent_class)->sink_event (trans, event);
-  if (!ret && caps != NULL && !self->set_info_posted) {
+  GstVideoFormat fmt = GST_VIDEO_FORMAT_UNKNOWN;
+  if (caps != NULL && gst_caps_get_size (caps) > 0) {
+    const char *f = gst_structure_get_string (gst_caps_get_structure (caps, 0), "format");
+    fmt = f ? gst_video_format_from_string (f) : GST_VIDEO_FORMAT_UNKNOWN;
+  }
+  if (!ret && caps != NULL && !self->set_info_posted && fmt != GST_VIDEO_FORMAT_UNKNOWN && !serves_format (self, fmt)) {
+    post_format_refused (self, fmt, TRUE);
+  } else if (!ret && caps != NULL && !self->set_info_posted) {
     int s = current_scale (self);
     g_autoptr (GstCaps) peer = gst_pad_peer_query_caps (GST_BASE_TRANSFORM_SRC_PAD (trans), NULL);
     const GstStructure *st = gst_caps_get_structure (caps, 0);
@@ -1072,7 +1374,12 @@ gst_espcn_upscale_finalize (GObject *object)
   g_clear_pointer (&self->pending, espcn_runner_free);
   g_clear_pointer (&self->retired, espcn_runner_free);
   g_clear_pointer (&self->runner, espcn_runner_free);
+  g_clear_pointer (&self->luma_runner, espcn_runner_free);
+  g_clear_pointer (&self->luma_runner_model, espcn_int8_model_unref);
+  for (int n = 0; n < 2; n++)
+    espcn_chroma_scale_clear (&self->chroma[n]);
   g_clear_pointer (&self->model, espcn_int8_model_unref);
+  g_clear_pointer (&self->luma_default, espcn_int8_model_unref);
   g_clear_pointer (&self->model_name, g_free);
   g_clear_pointer (&self->warned_caps, g_free);
   g_clear_pointer (&self->in_rgb, g_free);
@@ -1113,8 +1420,10 @@ model_blurb (void)
       first = FALSE;
     }
   }
-  g_string_append (s, ". <method>.bin upscale x4, <method>-x2.bin x2, <method>-x3.bin x3. The default is the x4 "
-      "LSQ preset, " DEFAULT_MODEL ". While playing, a model of another scale renegotiates the output size");
+  g_string_append (s, ". <method>.bin upscale x4, <method>-x2.bin x2, <method>-x3.bin x3; <method>-y*.bin are luma "
+      "models (GRAY8 and YUV: Y through the model, chroma scaled), the others RGB models. The default is the x4 "
+      "LSQ preset, " DEFAULT_MODEL ", with " DEFAULT_LUMA_MODEL " for YUV and GRAY8 input when installed. While "
+      "playing, a model of another scale renegotiates the output size");
   return g_string_free (s, FALSE);
 }
 
@@ -1183,8 +1492,11 @@ gst_espcn_upscale_init (GstEspcnUpscale *self)
   /* The default model, loaded now so that caps queries know its scale; a
    * missing one is reported when the element goes to READY. */
   self->model_name = g_strdup (DEFAULT_MODEL);
+  self->default_model = TRUE;
   self->model = load_model (self, DEFAULT_MODEL, &err);
   self->scale = self->model ? espcn_int8_model_get_scale (self->model) : 0;
+  self->channels = self->model ? espcn_int8_model_get_channels (self->model) : 0;
+  self->luma_default = load_luma_default (self, self->model);
   if (self->model == NULL)
     GST_DEBUG_OBJECT (self, "default model: %s", err->message);
 }

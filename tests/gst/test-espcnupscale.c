@@ -1,6 +1,8 @@
 /* Tests of the espcnupscale element: negotiation, output bytes against the core
- * engine's reference, strides, threads, errors, state cycles, renegotiation,
- * seeking, model swaps.  Models are random INT8 models written by the test. */
+ * engine's reference (for luma models: Y against the engine on the Y plane,
+ * chroma against GstVideoScaler), strides, threads, errors, state cycles,
+ * renegotiation, seeking, model swaps.  Models are random INT8 models (RGB and
+ * luma) written by the test. */
 #include <gst/gst.h>
 #include <gst/check/gstharness.h>
 #include <gst/video/video.h>
@@ -21,6 +23,12 @@ static gchar *tmp_dir;
 /* model_path[s][k]: two different random models (k = 0, 1) for each scale s. */
 static gchar *model_path[5][2];
 static EspcnInt8Model *model[5][2];
+/* luma_path[s], luma[s]: a random luma (1-channel) model for each scale s. */
+static gchar *luma_path[5];
+static EspcnInt8Model *luma[5];
+
+/* What a luma model takes, in the element's order. */
+static const char *luma_formats[] = { "GRAY8", "I420", "YV12", "NV12", "NV21", "Y42B", "Y444" };
 
 static const char *all_formats[] = { "RGB", "BGR", "RGBx", "BGRx", "xRGB", "xBGR", "RGBA", "BGRA", "ARGB",
                                      "ABGR", "I420", "NV12" };
@@ -180,7 +188,12 @@ check_output (const EspcnInt8Model *m, const char *format, GstVideoInfo *in_info
   gst_video_frame_unmap (&out);
 }
 
-/* Pushes one random frame through a harness and checks it; returns the output. */
+static void check_luma_output (const EspcnInt8Model *m, const char *format, GstVideoInfo *in_info,
+                               GstBuffer *in_buf, GstCaps *out_caps, GstBuffer *out_buf);
+
+/* Pushes one random frame through a harness and checks it (against the
+ * engine's luma output and GstVideoScaler's chroma for a luma model); returns
+ * the output. */
 static GstBuffer *
 push_and_check (GstHarness *h, const EspcnInt8Model *m, const char *format, int w, int h_, guint64 seed)
 {
@@ -191,7 +204,10 @@ push_and_check (GstHarness *h, const EspcnInt8Model *m, const char *format, int 
   GstBuffer *out = gst_harness_pull (h);
   g_assert_nonnull (out);
   GstCaps *caps = gst_pad_get_current_caps (h->sinkpad);
-  check_output (m, format, &info, keep, caps, out);
+  if (espcn_int8_model_get_channels (m) == 1)
+    check_luma_output (m, format, &info, keep, caps, out);
+  else
+    check_output (m, format, &info, keep, caps, out);
   gst_caps_unref (caps);
   gst_buffer_unref (keep);
   return out;
@@ -536,16 +552,16 @@ test_transform_caps_maps_sizes (void)
   /* Not divisible by 3: no sink caps. */
   assert_caps_equal (transform (e, GST_PAD_SRC, "video/x-raw,width=16,height=21"), "EMPTY");
   /* Ranges: up keeps the multiples (step 3); down maps to the sizes that divide. */
-  assert_caps_equal (transform (e, GST_PAD_SINK, "video/x-raw,width=[2,10],height=4"),
-      "video/x-raw,width=[6,30,3],height=12");
-  assert_caps_equal (transform (e, GST_PAD_SRC, "video/x-raw,width=[4,31],height=[1,3]"),
-      "video/x-raw,width=[2,10],height=1");
-  assert_caps_equal (transform (e, GST_PAD_SRC, "video/x-raw,width={6,7,9},height=[3,5]"),
-      "video/x-raw,width={2,3},height=1");
+  assert_caps_equal (transform (e, GST_PAD_SINK, "video/x-raw,format=BGR,width=[2,10],height=4"),
+      "video/x-raw,format=BGR,width=[6,30,3],height=12");
+  assert_caps_equal (transform (e, GST_PAD_SRC, "video/x-raw,format=BGR,width=[4,31],height=[1,3]"),
+      "video/x-raw,format=BGR,width=[2,10],height=1");
+  assert_caps_equal (transform (e, GST_PAD_SRC, "video/x-raw,format=BGR,width={6,7,9},height=[3,5]"),
+      "video/x-raw,format=BGR,width={2,3},height=1");
   /* Outputs that would overflow an int are refused. */
   assert_caps_equal (transform (e, GST_PAD_SINK, "video/x-raw,width=715827883,height=4"), "EMPTY");
-  assert_caps_equal (transform (e, GST_PAD_SINK, "video/x-raw,width=[1,2147483647],height=4"),
-      "video/x-raw,width=[3,2147483646,3],height=12");
+  assert_caps_equal (transform (e, GST_PAD_SINK, "video/x-raw,format=BGR,width=[1,2147483647],height=4"),
+      "video/x-raw,format=BGR,width=[3,2147483646,3],height=12");
   gst_object_unref (e);
 
   /* Without a model every supported scale is possible. */
@@ -807,13 +823,14 @@ field_rows (GstVideoFrame *frame, GstVideoFrame *field, int f, gboolean copy)
   }
 }
 
+/* Upscales interleaved frames of each format with `model_file` and checks each
+ * field against the same rows upscaled alone. */
 static void
-test_interlaced_fields_are_upscaled_one_by_one (void)
+check_fields_upscaled_one_by_one (const char *model_file, const char *const *formats, guint n_formats, int h)
 {
-  static const char *formats[] = { "RGB", "BGRA", "xRGB", "I420", "NV12" };
-  const int w = 16, h = 8;
-  for (guint i = 0; i < G_N_ELEMENTS (formats); i++) {
-    GstHarness *hi = make_harness (model_path[2][0], 1);
+  const int w = 16;
+  for (guint i = 0; i < n_formats; i++) {
+    GstHarness *hi = make_harness (model_file, 1);
     GstCaps *caps = caps_for (formats[i], w, h);
     gst_caps_set_simple (caps, "interlace-mode", G_TYPE_STRING, "interleaved", "field-order", G_TYPE_STRING,
         "top-field-first", NULL);
@@ -839,7 +856,7 @@ test_interlaced_fields_are_upscaled_one_by_one (void)
     /* Each field upscaled alone, as a progressive picture of half the height,
      * must be exactly the output's rows of that field: nothing of the other
      * field gets in. */
-    GstHarness *hp = make_harness (model_path[2][0], 1);
+    GstHarness *hp = make_harness (model_file, 1);
     gst_harness_set_src_caps (hp, caps_for (formats[i], w, h / 2));
     for (int f = 0; f < 2; f++) {
       GstVideoInfo field_info;
@@ -865,6 +882,13 @@ test_interlaced_fields_are_upscaled_one_by_one (void)
     gst_buffer_unref (out);
     gst_harness_teardown (hi);
   }
+}
+
+static void
+test_interlaced_fields_are_upscaled_one_by_one (void)
+{
+  static const char *formats[] = { "RGB", "BGRA", "xRGB", "I420", "NV12" };
+  check_fields_upscaled_one_by_one (model_path[2][0], formats, G_N_ELEMENTS (formats), 8);
 }
 
 static void
@@ -1300,6 +1324,386 @@ test_yuv_conversion_of_known_colours (void)
   g_assert_cmpint (v[0], ==, 128);
 }
 
+/* ---- luma models ---- */
+
+/* A random luma model (conv 5x5 1->F, 3x3 F->F/2, 3x3 F/2->s^2). */
+static EspcnInt8Model *
+build_luma_model (EspcnRng *rng, int features, int scale)
+{
+  g_autoptr (TestLayers) t = test_layers_random_channels (rng, features, scale, FALSE, 1);
+  EspcnInt8Model *m = test_layers_build (t);
+  g_assert_cmpint (espcn_int8_model_get_channels (m), ==, 1);
+  return m;
+}
+
+/* The output's Y plane must be the engine's output on the input's Y plane,
+ * and every chroma plane GstVideoScaler's cubic scaling of the input's. */
+static void
+check_luma_output (const EspcnInt8Model *m, const char *format, GstVideoInfo *in_info, GstBuffer *in_buf,
+                   GstCaps *out_caps, GstBuffer *out_buf)
+{
+  int s = espcn_int8_model_get_scale (m);
+  int w = GST_VIDEO_INFO_WIDTH (in_info), h = GST_VIDEO_INFO_HEIGHT (in_info), W = w * s, H = h * s;
+  GstVideoInfo out_info;
+  g_assert_true (gst_video_info_from_caps (&out_info, out_caps));
+  g_assert_cmpstr (gst_video_format_to_string (GST_VIDEO_INFO_FORMAT (&out_info)), ==, format);
+  g_assert_cmpint (GST_VIDEO_INFO_WIDTH (&out_info), ==, W);
+  g_assert_cmpint (GST_VIDEO_INFO_HEIGHT (&out_info), ==, H);
+  GstVideoFrame in, out;
+  g_assert_true (gst_video_frame_map (&in, in_info, in_buf, GST_MAP_READ));
+  g_assert_true (gst_video_frame_map (&out, &out_info, out_buf, GST_MAP_READ));
+
+  const EspcnPixelLayout y8 = ESPCN_PIXEL_LAYOUT_Y8;
+  g_autofree guint8 *ref = g_malloc ((gsize) W * H);
+  g_autoptr (GError) err = NULL;
+  g_assert_true (espcn_engine_process_reference (m, GST_VIDEO_FRAME_PLANE_DATA (&in, 0),
+      GST_VIDEO_FRAME_PLANE_STRIDE (&in, 0), &y8, w, h, ref, (gsize) W, &y8, &err));
+  g_assert_no_error (err);
+  for (int y = 0; y < H; y++) {
+    const guint8 *row = (const guint8 *) GST_VIDEO_FRAME_PLANE_DATA (&out, 0)
+        + (gsize) y * GST_VIDEO_FRAME_PLANE_STRIDE (&out, 0);
+    for (int x = 0; x < W; x++)
+      if (row[x] != ref[(gsize) y * W + x])
+        g_error ("%s x%d %dx%d: Y at (%d, %d) is %u, the engine gives %u", format, s, w, h, x, y, row[x],
+            ref[(gsize) y * W + x]);
+  }
+
+  for (guint p = 1; p < GST_VIDEO_FRAME_N_PLANES (&in); p++) {
+    gint comp[GST_VIDEO_MAX_COMPONENTS];
+    gst_video_format_info_component (in.info.finfo, p, comp);
+    gboolean pairs = comp[1] >= 0;
+    int iw = GST_VIDEO_FRAME_COMP_WIDTH (&in, comp[0]), ih = GST_VIDEO_FRAME_COMP_HEIGHT (&in, comp[0]);
+    int ow = GST_VIDEO_FRAME_COMP_WIDTH (&out, comp[0]), oh = GST_VIDEO_FRAME_COMP_HEIGHT (&out, comp[0]);
+    gsize row_bytes = (gsize) ow * (pairs ? 2 : 1);
+    GstVideoScaler *hs = gst_video_scaler_new (GST_VIDEO_RESAMPLER_METHOD_CUBIC, GST_VIDEO_SCALER_FLAG_NONE, 0,
+        iw, ow, NULL);
+    GstVideoScaler *vs = gst_video_scaler_new (GST_VIDEO_RESAMPLER_METHOD_CUBIC, GST_VIDEO_SCALER_FLAG_NONE, 0,
+        ih, oh, NULL);
+    g_autofree guint8 *want = g_malloc (row_bytes * oh);
+    gst_video_scaler_2d (hs, vs, pairs ? GST_VIDEO_FORMAT_NV12 : GST_VIDEO_FORMAT_GRAY8,
+        GST_VIDEO_FRAME_PLANE_DATA (&in, p), GST_VIDEO_FRAME_PLANE_STRIDE (&in, p), want, (gint) row_bytes, 0, 0,
+        ow, oh);
+    gst_video_scaler_free (hs);
+    gst_video_scaler_free (vs);
+    for (int y = 0; y < oh; y++) {
+      const guint8 *row = (const guint8 *) GST_VIDEO_FRAME_PLANE_DATA (&out, p)
+          + (gsize) y * GST_VIDEO_FRAME_PLANE_STRIDE (&out, p);
+      for (gsize x = 0; x < row_bytes; x++)
+        if (row[x] != want[(gsize) y * row_bytes + x])
+          g_error ("%s x%d %dx%d: plane %u byte (%" G_GSIZE_FORMAT ", %d) is %u, GstVideoScaler gives %u", format,
+              s, w, h, p, x, y, row[x], want[(gsize) y * row_bytes + x]);
+    }
+  }
+  gst_video_frame_unmap (&in);
+  gst_video_frame_unmap (&out);
+}
+
+static void
+test_luma_model_upscales_y_like_the_engine_and_chroma_like_gstvideoscaler (void)
+{
+  static const int sizes[][2] = { { 7, 5 }, { 16, 10 }, { 1, 1 } };
+  for (int s = 2; s <= 4; s++)
+    for (guint f = 0; f < G_N_ELEMENTS (luma_formats); f++)
+      for (guint i = 0; i < G_N_ELEMENTS (sizes); i++) {
+        GstHarness *h = make_harness (luma_path[s], 1 + (s + f) % 2);
+        gst_harness_set_src_caps (h, caps_for (luma_formats[f], sizes[i][0], sizes[i][1]));
+        gst_buffer_unref (push_and_check (h, luma[s], luma_formats[f], sizes[i][0], sizes[i][1],
+            300 + 10 * f + i));
+        gst_harness_teardown (h);
+      }
+}
+
+/* The message a harness's caps and first buffer in `format` get from the
+ * element: the caps event is refused by the pad's accept-caps check, which
+ * warns, and the buffer is not negotiated. */
+static GError *
+refusal_of (const char *model_file, const char *format, gchar **debug)
+{
+  GstHarness *h = make_harness (model_file, 1);
+  GstBus *bus = harness_bus (h);
+  gst_harness_set_src_caps (h, caps_for (format, 8, 6));
+  GstVideoInfo info;
+  g_assert_cmpint (gst_harness_push (h, random_frame (&info, format, 8, 6, 1)), ==, GST_FLOW_NOT_NEGOTIATED);
+  g_assert_cmpuint (gst_harness_buffers_received (h), ==, 0);
+  GstMessage *m = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR | GST_MESSAGE_WARNING);
+  g_assert_nonnull (m);
+  g_assert_cmpint (GST_MESSAGE_TYPE (m), ==, GST_MESSAGE_WARNING);
+  GError *err = NULL;
+  gst_message_parse_warning (m, &err, debug);
+  gst_message_unref (m);
+  g_assert_null (gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR | GST_MESSAGE_WARNING));  /* once */
+  harness_bus_release (h, bus);
+  gst_harness_teardown (h);
+  return err;
+}
+
+static void
+test_format_the_model_cannot_take_is_refused_naming_model_and_format (void)
+{
+  static const char *rgb_formats[] = { "RGB", "BGRx", "ARGB" };
+  for (guint i = 0; i < G_N_ELEMENTS (rgb_formats); i++) {
+    g_autofree gchar *debug = NULL;
+    g_autoptr (GError) err = refusal_of (luma_path[2], rgb_formats[i], &debug);
+    g_assert_error (err, GST_CORE_ERROR, GST_CORE_ERROR_NEGOTIATION);
+    g_assert_nonnull (strstr (err->message, "luma"));
+    g_assert_nonnull (strstr (err->message, luma_path[2]));
+    g_assert_nonnull (strstr (err->message, rgb_formats[i]));
+  }
+  /* And the other way: GRAY8 and 4:2:2 or 4:4:4 YUV need a luma model. */
+  static const char *yuv_formats[] = { "GRAY8", "Y42B", "Y444" };
+  for (guint i = 0; i < G_N_ELEMENTS (yuv_formats); i++) {
+    g_autofree gchar *debug = NULL;
+    g_autoptr (GError) err = refusal_of (model_path[2][0], yuv_formats[i], &debug);
+    g_assert_error (err, GST_CORE_ERROR, GST_CORE_ERROR_NEGOTIATION);
+    g_assert_nonnull (strstr (err->message, "RGB"));
+    g_assert_nonnull (strstr (err->message, model_path[2][0]));
+    g_assert_nonnull (strstr (err->message, yuv_formats[i]));
+  }
+}
+
+/* The sink pad's caps with only their formats: "video/x-raw,format=...". */
+static GstCaps *
+sink_formats (GstElement *e)
+{
+  GstPad *pad = gst_element_get_static_pad (e, "sink");
+  GstCaps *caps = gst_pad_query_caps (pad, NULL);
+  GstCaps *formats = gst_caps_new_empty ();
+  for (guint i = 0; i < gst_caps_get_size (caps); i++) {
+    GstStructure *st = gst_structure_new_empty ("video/x-raw");
+    gst_structure_set_value (st, "format", gst_structure_get_value (gst_caps_get_structure (caps, i), "format"));
+    gst_caps_append_structure (formats, st);
+  }
+  gst_caps_unref (caps);
+  gst_object_unref (pad);
+  return formats;
+}
+
+static void
+test_caps_offer_the_formats_of_the_model_kind (void)
+{
+  GstElement *e = make_element (luma_path[4], 1);
+  assert_caps_equal (sink_formats (e), "video/x-raw,format={I420,YV12,NV12,NV21,Y42B,Y444,GRAY8}");
+  assert_caps_equal (transform (e, GST_PAD_SRC, "video/x-raw,format={RGB,NV12,GRAY8},width=8,height=8"),
+      "video/x-raw,format={NV12,GRAY8},width=2,height=2");
+  assert_caps_equal (transform (e, GST_PAD_SINK, "video/x-raw,format=BGRA,width=2,height=2"), "EMPTY");
+  gst_object_unref (e);
+
+  e = make_element (model_path[4][0], 1);
+  assert_caps_equal (sink_formats (e),
+      "video/x-raw,format={RGB,BGR,RGBx,BGRx,xRGB,xBGR,RGBA,BGRA,ARGB,ABGR,I420,NV12}");
+  assert_caps_equal (transform (e, GST_PAD_SRC, "video/x-raw,format={Y444,NV12,GRAY8},width=8,height=8"),
+      "video/x-raw,format=NV12,width=2,height=2");
+  gst_object_unref (e);
+
+  /* A source with no format of its own negotiates a format the model takes. */
+  g_autofree gchar *desc = g_strdup_printf ("videotestsrc num-buffers=1 ! video/x-raw,width=8,height=8 ! "
+      "espcnupscale name=up model=\"%s\" ! fakesink", luma_path[2]);
+  int w, h;
+  run_and_get_input_size (desc, &w, &h);
+  g_assert_cmpint (w, ==, 8);
+}
+
+/* A folder with lsq.bin (RGB x4) and, when `with_luma`, lsq-y.bin (luma x4). */
+static gchar *
+presets_folder (gboolean with_luma)
+{
+  gchar *dir = g_build_filename (tmp_dir, with_luma ? "presets-with-luma" : "presets-rgb-only", NULL);
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
+  g_autoptr (GError) err = NULL;
+  g_autofree gchar *rgb = g_build_filename (dir, "lsq.bin", NULL);
+  g_assert_true (espcn_int8_model_save (model[4][1], rgb, &err));
+  if (with_luma) {
+    g_autofree gchar *y = g_build_filename (dir, "lsq-y.bin", NULL);
+    g_assert_true (espcn_int8_model_save (luma[4], y, &err));
+  }
+  return dir;
+}
+
+static void
+remove_presets_folder (gchar *dir)
+{
+  const char *names[] = { "lsq.bin", "lsq-y.bin" };
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++) {
+    g_autofree gchar *p = g_build_filename (dir, names[i], NULL);
+    g_unlink (p);
+  }
+  g_rmdir (dir);
+  g_free (dir);
+}
+
+static GstHarness *
+default_model_harness (const char *format, int w, int h)
+{
+  GstHarness *hs = gst_harness_new ("espcnupscale");
+  gst_harness_set_src_caps (hs, caps_for (format, w, h));
+  return hs;
+}
+
+static void
+test_default_model_is_the_luma_preset_for_yuv_and_the_rgb_preset_for_rgb (void)
+{
+  gchar *dir = presets_folder (TRUE);
+  g_setenv ("ESPCN_MODEL_PATH", dir, TRUE);
+  static const char *yuv[] = { "I420", "NV12", "GRAY8", "Y444" };
+  for (guint i = 0; i < G_N_ELEMENTS (yuv); i++) {
+    GstHarness *h = default_model_harness (yuv[i], 10, 6);
+    gst_buffer_unref (push_and_check (h, luma[4], yuv[i], 10, 6, 50 + i));
+    gchar *name = NULL;
+    g_object_get (h->element, "model", &name, NULL);
+    g_assert_cmpstr (name, ==, "lsq.bin");
+    g_free (name);
+    gst_harness_teardown (h);
+  }
+  GstHarness *h = default_model_harness ("BGRx", 10, 6);
+  gst_buffer_unref (push_and_check (h, model[4][1], "BGRx", 10, 6, 60));
+  /* The same element renegotiated from RGB to YUV switches to the luma preset. */
+  gst_harness_set_src_caps (h, caps_for ("I420", 10, 6));
+  gst_buffer_unref (push_and_check (h, luma[4], "I420", 10, 6, 61));
+  gst_harness_teardown (h);
+
+  /* An explicit model=lsq.bin is the RGB model for every format. */
+  GstElement *e = make_element ("lsq.bin", 1);
+  GstHarness *he = gst_harness_new_with_element (e, "sink", "src");
+  gst_object_unref (e);
+  gst_harness_set_src_caps (he, caps_for ("I420", 10, 6));
+  gst_buffer_unref (push_and_check (he, model[4][1], "I420", 10, 6, 62));
+  gst_harness_teardown (he);
+  remove_presets_folder (dir);
+
+  /* Without lsq-y.bin, I420 and NV12 go through the RGB preset, converted;
+   * GRAY8 is refused. */
+  dir = presets_folder (FALSE);
+  g_setenv ("ESPCN_MODEL_PATH", dir, TRUE);
+  static const char *converted[] = { "I420", "NV12" };
+  for (guint i = 0; i < G_N_ELEMENTS (converted); i++) {
+    h = default_model_harness (converted[i], 10, 6);
+    gst_buffer_unref (push_and_check (h, model[4][1], converted[i], 10, 6, 70 + i));
+    gst_harness_teardown (h);
+  }
+  g_autofree gchar *debug = NULL;
+  g_autoptr (GError) err = refusal_of (NULL, "GRAY8", &debug);
+  g_assert_error (err, GST_CORE_ERROR, GST_CORE_ERROR_NEGOTIATION);
+  g_assert_nonnull (strstr (err->message, "lsq.bin"));
+  g_assert_nonnull (strstr (err->message, "GRAY8"));
+  g_unsetenv ("ESPCN_MODEL_PATH");
+  remove_presets_folder (dir);
+}
+
+static void
+test_luma_model_upscales_interlaced_fields_one_by_one (void)
+{
+  /* 12 rows: 3 chroma rows per field in 4:2:0, an odd count. */
+  check_fields_upscaled_one_by_one (luma_path[2], luma_formats, G_N_ELEMENTS (luma_formats), 12);
+  check_fields_upscaled_one_by_one (luma_path[3], luma_formats, G_N_ELEMENTS (luma_formats), 8);
+}
+
+static void
+test_model_of_the_other_kind_takes_over_while_playing (void)
+{
+  GstElement *e = make_element (model_path[2][0], 2);
+  GstBus *bus = gst_bus_new ();
+  gst_element_set_bus (e, bus);
+  GstHarness *h = gst_harness_new_with_element (e, "sink", "src");
+  gst_object_unref (e);
+  gst_harness_set_src_caps (h, caps_for ("I420", 20, 10));
+  gst_buffer_unref (push_and_check (h, model[2][0], "I420", 20, 10, 1));
+  /* RGB -> luma of the same scale: the next I420 frame is upscaled on Y. */
+  g_object_set (e, "model", luma_path[2], NULL);
+  gst_buffer_unref (push_and_check (h, luma[2], "I420", 20, 10, 2));
+  /* luma x2 -> luma x4, then back to RGB x4. */
+  g_object_set (e, "model", luma_path[4], NULL);
+  gst_buffer_unref (push_and_check (h, luma[4], "I420", 20, 10, 3));
+  g_object_set (e, "model", model_path[4][1], NULL);
+  gst_buffer_unref (push_and_check (h, model[4][1], "I420", 20, 10, 4));
+  g_assert_null (gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR | GST_MESSAGE_WARNING));
+  gst_element_set_bus (e, NULL);
+  gst_bus_set_flushing (bus, TRUE);
+  gst_harness_teardown (h);
+  gst_object_unref (bus);
+}
+
+static void
+test_luma_model_while_playing_renegotiates_the_format_upstream (void)
+{
+  /* BGRx from the source: the RGB model takes it as it is; the luma model of
+   * the same scale, set at the fifth frame, does not, so videoconvert must
+   * switch to a format it takes, with no error and no frame lost. */
+  g_autofree gchar *desc = g_strdup_printf ("videotestsrc num-buffers=20 ! video/x-raw,format=BGRx,width=32,"
+      "height=16 ! videoconvert ! espcnupscale name=up model=\"%s\" ! fakesink name=sink signal-handoffs=true",
+      model_path[2][0]);
+  GstElement *p = gst_parse_launch (desc, NULL);
+  SwapAtFrame swap = { gst_bin_get_by_name (GST_BIN (p), "up"), luma_path[2], 0, 0, 0 };
+  GstPad *sinkpad = gst_element_get_static_pad (swap.element, "sink");
+  gst_pad_add_probe (sinkpad, GST_PAD_PROBE_TYPE_BUFFER, swap_model_at_frame_five, &swap, NULL);
+  GstElement *sink = gst_bin_get_by_name (GST_BIN (p), "sink");
+  gint count = 0;
+  g_signal_connect (sink, "handoff", G_CALLBACK (count_buffer), &count);
+  gst_element_set_state (p, GST_STATE_PLAYING);
+  GstMessage *m = wait_eos_or_error (p);
+  if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_ERROR) {
+    g_autoptr (GError) err = NULL;
+    g_autofree gchar *debug = NULL;
+    gst_message_parse_error (m, &err, &debug);
+    g_error ("%s (%s)", err->message, debug);
+  }
+  gst_message_unref (m);
+  GstCaps *caps = gst_pad_get_current_caps (sinkpad);
+  const char *format = gst_structure_get_string (gst_caps_get_structure (caps, 0), "format");
+  gboolean luma_format = FALSE;
+  for (guint i = 0; i < G_N_ELEMENTS (luma_formats); i++)
+    luma_format |= g_strcmp0 (format, luma_formats[i]) == 0;
+  if (!luma_format)
+    g_error ("the luma model ended up with %s input", format);
+  g_assert_cmpint (swap.frames, ==, 20);
+  g_assert_cmpint (g_atomic_int_get (&count), ==, 20);
+  gst_caps_unref (caps);
+  gst_element_set_state (p, GST_STATE_NULL);
+  gst_object_unref (sinkpad);
+  gst_object_unref (sink);
+  gst_object_unref (swap.element);
+  gst_object_unref (p);
+}
+
+static void
+test_luma_model_output_keeps_colorimetry_and_chroma_site (void)
+{
+  static const char *formats[] = { "I420", "NV12", "Y42B" };
+  for (guint i = 0; i < G_N_ELEMENTS (formats); i++) {
+    GstHarness *h = make_harness (luma_path[3], 1);
+    GstCaps *caps = caps_for (formats[i], 10, 8);
+    gst_caps_set_simple (caps, "colorimetry", G_TYPE_STRING, "bt709", "chroma-site", G_TYPE_STRING, "mpeg2", NULL);
+    gst_harness_set_src_caps (h, caps);
+    gst_buffer_unref (push_and_check (h, luma[3], formats[i], 10, 8, 90 + i));
+    GstCaps *out = gst_pad_get_current_caps (h->sinkpad);
+    const GstStructure *st = gst_caps_get_structure (out, 0);
+    g_assert_cmpstr (gst_structure_get_string (st, "colorimetry"), ==, "bt709");
+    g_assert_cmpstr (gst_structure_get_string (st, "chroma-site"), ==, "mpeg2");
+    gst_caps_unref (out);
+    gst_harness_teardown (h);
+  }
+}
+
+static void
+test_luma_model_scales_metas_and_reports_latency (void)
+{
+  GstHarness *h = make_harness (luma_path[4], 1);
+  gst_harness_set_src_caps (h, caps_for ("NV12", 20, 12));
+  GstVideoInfo info;
+  GstBuffer *in = random_frame (&info, "NV12", 20, 12, 5);
+  gst_buffer_add_video_region_of_interest_meta (in, "face", 4, 4, 10, 8);
+  g_assert_cmpint (gst_harness_push (h, in), ==, GST_FLOW_OK);
+  GstBuffer *out = gst_harness_pull (h);
+  GstVideoRegionOfInterestMeta *roi = gst_buffer_get_video_region_of_interest_meta (out);
+  g_assert_nonnull (roi);
+  g_assert_cmpuint (roi->x, ==, 16);
+  g_assert_cmpuint (roi->y, ==, 16);
+  g_assert_cmpuint (roi->w, ==, 40);
+  g_assert_cmpuint (roi->h, ==, 32);
+  gst_buffer_unref (out);
+  g_assert_cmpuint (gst_harness_query_latency (h), >, 0);
+  gst_harness_teardown (h);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1319,6 +1723,12 @@ main (int argc, char **argv)
       model_path[s][k] = g_build_filename (tmp_dir, name, NULL);
       g_assert_true (espcn_int8_model_save (model[s][k], model_path[s][k], &err));
     }
+  for (int s = 2; s <= 4; s++) {
+    luma[s] = build_luma_model (&rng, 8, s);
+    g_autofree gchar *name = g_strdup_printf ("luma%d.bin", s);
+    luma_path[s] = g_build_filename (tmp_dir, name, NULL);
+    g_assert_true (espcn_int8_model_save (luma[s], luma_path[s], &err));
+  }
 
   g_test_add_func ("/espcnupscale/every-format-and-scale-negotiates-and-matches-reference",
       test_every_format_and_scale_negotiates_and_matches_reference);
@@ -1367,6 +1777,24 @@ main (int argc, char **argv)
   g_test_add_func ("/espcnupscale/size-not-a-multiple-of-the-scale-is-named-in-the-failure",
       test_size_not_a_multiple_of_the_scale_is_named_in_the_failure);
   g_test_add_func ("/espcnupscale/yuv-conversion-of-known-colours", test_yuv_conversion_of_known_colours);
+  g_test_add_func ("/espcnupscale/luma-model-upscales-y-like-the-engine-and-chroma-like-gstvideoscaler",
+      test_luma_model_upscales_y_like_the_engine_and_chroma_like_gstvideoscaler);
+  g_test_add_func ("/espcnupscale/format-the-model-cannot-take-is-refused-naming-model-and-format",
+      test_format_the_model_cannot_take_is_refused_naming_model_and_format);
+  g_test_add_func ("/espcnupscale/caps-offer-the-formats-of-the-model-kind",
+      test_caps_offer_the_formats_of_the_model_kind);
+  g_test_add_func ("/espcnupscale/luma-model-upscales-interlaced-fields-one-by-one",
+      test_luma_model_upscales_interlaced_fields_one_by_one);
+  g_test_add_func ("/espcnupscale/model-of-the-other-kind-takes-over-while-playing",
+      test_model_of_the_other_kind_takes_over_while_playing);
+  g_test_add_func ("/espcnupscale/luma-model-while-playing-renegotiates-the-format-upstream",
+      test_luma_model_while_playing_renegotiates_the_format_upstream);
+  g_test_add_func ("/espcnupscale/luma-model-output-keeps-colorimetry-and-chroma-site",
+      test_luma_model_output_keeps_colorimetry_and_chroma_site);
+  g_test_add_func ("/espcnupscale/luma-model-scales-metas-and-reports-latency",
+      test_luma_model_scales_metas_and_reports_latency);
+  g_test_add_func ("/espcnupscale/default-model-is-the-luma-preset-for-yuv-and-the-rgb-preset-for-rgb",
+      test_default_model_is_the_luma_preset_for_yuv_and_the_rgb_preset_for_rgb);
   int ret = g_test_run ();
 
   for (int s = 2; s <= 4; s++)
@@ -1375,6 +1803,11 @@ main (int argc, char **argv)
       g_free (model_path[s][k]);
       espcn_int8_model_unref (model[s][k]);
     }
+  for (int s = 2; s <= 4; s++) {
+    g_unlink (luma_path[s]);
+    g_free (luma_path[s]);
+    espcn_int8_model_unref (luma[s]);
+  }
   g_autofree gchar *garbage = g_build_filename (tmp_dir, "garbage.bin", NULL);
   g_unlink (garbage);
   g_rmdir (tmp_dir);
