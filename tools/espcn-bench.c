@@ -127,8 +127,10 @@ random_model (int scale, int channels, guint64 seed, GError **error)
   const int f = 64, out_c[3] = { f, f / 2, channels * scale * scale }, in_c[3] = { channels, f, f / 2 };
   const int k[3] = { 5, 3, 3 };
   EspcnInt8Layer l[3];
-  g_autofree gint16 *w[3] = { NULL, NULL, NULL };
-  g_autofree gint32 *b[3] = { NULL, NULL, NULL }, *m[3] = { NULL, NULL, NULL }, *sh[3] = { NULL, NULL, NULL };
+  gint16 *w[3];
+  gint32 *b[3], *m[3], *sh[3];
+  /* owns the layers' arrays (espcn_int8_model_new copies them) */
+  g_autoptr (GPtrArray) bufs = g_ptr_array_new_with_free_func (g_free);
   gint32 in_max = 255;
   for (int i = 0; i < 3; i++) {
     gsize per = (gsize) in_c[i] * k[i] * k[i];
@@ -136,6 +138,10 @@ random_model (int scale, int channels, guint64 seed, GError **error)
     b[i] = g_new (gint32, out_c[i]);
     m[i] = g_new (gint32, out_c[i]);
     sh[i] = g_new (gint32, out_c[i]);
+    g_ptr_array_add (bufs, w[i]);
+    g_ptr_array_add (bufs, b[i]);
+    g_ptr_array_add (bufs, m[i]);
+    g_ptr_array_add (bufs, sh[i]);
     memset (&l[i], 0, sizeof l[i]);
     l[i].out_c = out_c[i];
     l[i].in_c = in_c[i];
