@@ -17,7 +17,7 @@
 
 #include "fuzz-common.h"
 
-#define N_MODELS 6       /* scale 2, 3, 4 x int8 / int16 weights */
+#define N_MODELS 9       /* RGB: scale 2, 3, 4 x int8 / int16 weights; luma: scale 2, 3, 4 */
 #define MAX_W 48
 #define MAX_H 40
 #define MAX_AREA 320
@@ -34,7 +34,8 @@ init_models (void)
   EspcnRng rng;
   espcn_rng_seed (&rng, 20240);
   for (int i = 0; i < N_MODELS; i++) {
-    TestLayers *t = test_layers_random (&rng, 8, 2 + i / 2, i % 2 == 1);
+    TestLayers *t = i < 6 ? test_layers_random (&rng, 8, 2 + i / 2, i % 2 == 1)
+        : test_layers_random_channels (&rng, 8, i - 4, i % 2 == 1, 1);
     models[i] = test_layers_build (t);
     test_layers_free (t);
   }
@@ -53,10 +54,12 @@ get_runner (int model, int threads, int isa)
   return *r;
 }
 
-/* A layout from four bytes: usually valid (distinct offsets inside the pixel), and
- * with the top bit of the first byte set, raw values that may be anything. */
+/* A layout from four bytes: usually valid (distinct offsets inside the pixel;
+ * ESPCN_PIXEL_LAYOUT_Y8 for a luma model), in a quarter of the valid cases one
+ * of the other channel count (which must be refused), and with the top two bits
+ * of the first byte set, raw values that may be anything. */
 static EspcnPixelLayout
-read_layout (FuzzReader *rd, gboolean *raw)
+read_layout (FuzzReader *rd, int channels, gboolean *raw)
 {
   guint8 k = fuzz_u8 (rd), a = fuzz_u8 (rd), b = fuzz_u8 (rd), c = fuzz_u8 (rd);
   EspcnPixelLayout l;
@@ -68,6 +71,9 @@ read_layout (FuzzReader *rd, gboolean *raw)
     l.b = (gint8) c % 20;
     return l;
   }
+  gboolean other = (k & 0x30) == 0x30;
+  if ((channels == 1) != other)
+    return ESPCN_PIXEL_LAYOUT_Y8;
   l.bpp = 3 + k % 14;
   int free_slots[16], n = l.bpp;
   for (int i = 0; i < n; i++)
@@ -101,7 +107,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   if (w > 0 && h > MAX_AREA / w)
     h = MAX (1, MAX_AREA / w);
   gboolean raw_in, raw_out;
-  EspcnPixelLayout li = read_layout (&rd, &raw_in), lo = read_layout (&rd, &raw_out);
+  int channels = espcn_int8_model_get_channels (models[model]);
+  EspcnPixelLayout li = read_layout (&rd, channels, &raw_in), lo = read_layout (&rd, channels, &raw_out);
   /* Stride padding 0 .. 63 bytes; a set top bit makes it a shortfall instead. */
   guint8 pi = fuzz_u8 (&rd), po = fuzz_u8 (&rd);
   gint64 row_in = (gint64) w * (raw_in ? MAX (li.bpp, 1) : li.bpp);

@@ -50,21 +50,24 @@ static void
 check_model_runs (EspcnInt8Model *m)
 {
   const int w = 3, h = 2, s = espcn_int8_model_get_scale (m);
-  const EspcnPixelLayout rgb = ESPCN_PIXEL_LAYOUT_RGB;
+  /* A luma model runs on Y planes, an RGB one on RGB pixels. */
+  const EspcnPixelLayout rgb = espcn_int8_model_get_channels (m) == 1 ? ESPCN_PIXEL_LAYOUT_Y8
+      : ESPCN_PIXEL_LAYOUT_RGB;
+  const int bpp = rgb.bpp;
   guint8 in[3 * 2 * 3];
   for (guint i = 0; i < sizeof in; i++)
     in[i] = (guint8) (i * 37 + 11);
   in[0] = 0;
   in[1] = 255;
-  gsize out_len = (gsize) w * s * h * s * 3;
+  gsize out_len = (gsize) w * s * h * s * bpp;
   g_autofree guint8 *a = g_malloc0 (out_len);
   g_autofree guint8 *b = g_malloc0 (out_len);
   g_autoptr (GError) error = NULL;
-  FUZZ_CHECK (espcn_engine_process_reference (m, in, w * 3, &rgb, w, h, b, (gsize) w * s * 3, &rgb, &error), "%s",
+  FUZZ_CHECK (espcn_engine_process_reference (m, in, w * bpp, &rgb, w, h, b, (gsize) w * s * bpp, &rgb, &error), "%s",
       error->message);
   g_autoptr (EspcnRunner) r = espcn_runner_new (m, 1, &error);
   FUZZ_CHECK (r != NULL, "%s", error->message);
-  FUZZ_CHECK (espcn_runner_process (r, in, w * 3, &rgb, w, h, a, (gsize) w * s * 3, &rgb, &error), "%s",
+  FUZZ_CHECK (espcn_runner_process (r, in, w * bpp, &rgb, w, h, a, (gsize) w * s * bpp, &rgb, &error), "%s",
       error->message);
   FUZZ_CHECK (memcmp (a, b, out_len) == 0, "runner and reference differ on a loaded model");
 }

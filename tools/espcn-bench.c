@@ -2,10 +2,18 @@
  * of the plain C reference, with the share of two measured ceilings and the
  * time per layer.
  *
- *   espcn-bench --model FILE | --random-model SCALE --size WxH [--threads N]
- *               [--frames N] [--runs N] [--ref-frames N] [--layout rgbx|bgrx|rgb] [--json]
+ *   espcn-bench --model FILE | --random-model SCALE [--channels rgb|y] --size WxH
+ *               [--threads N] [--frames N] [--runs N] [--ref-frames N]
+ *               [--layout rgbx|bgrx|rgb] [--vs-model FILE | --vs-random rgb|y] [--json]
  *
- * Each figure is the median over --runs runs.  Two ceilings, measured in the
+ * A luma model (one channel) runs on Y planes (ESPCN_PIXEL_LAYOUT_Y8): the
+ * frames are the Y planes of the same sizes; --layout applies to RGB models.
+ * Each figure is the median over --runs runs.  With --vs-model or --vs-random
+ * a second model (a file, or a random one of the same scale and features with
+ * the given channels) runs on the same size and threads in interleaved rounds,
+ * A B A B ..., one round = --frames frames of each; the ratio A/B is reported
+ * per round and as the median of the rounds' ratios, the only comparison of
+ * speeds that a busy machine's drift does not bias.  Two ceilings, measured in the
  * same run, each one core's rate in registers times the threads used:
  *   peak: independent vpmaddubsw chains alone (32 multiply-adds each), the
  *     instruction's own limit, which no kernel can reach;
@@ -108,14 +116,16 @@ measure_ceilings (double *peak, double *sequence)
 }
 #endif
 
-/* A random int8 model with F = 64: weights uniform in [-127, 127], each channel's
- * bias and multiplier chosen so outputs spread over the grid instead of clamping. */
+/* A random int8 model with F = 64 and 3 (RGB) or 1 (luma) channels: weights
+ * uniform in [-127, 127], each channel's bias and multiplier chosen so outputs
+ * spread over the grid instead of clamping. */
 static EspcnInt8Model *
-random_model (int scale, guint64 seed, GError **error)
+random_model (int scale, int channels, guint64 seed, GError **error)
 {
   EspcnRng rng;
   espcn_rng_seed (&rng, seed);
-  const int f = 64, out_c[3] = { f, f / 2, 3 * scale * scale }, in_c[3] = { 3, f, f / 2 }, k[3] = { 5, 3, 3 };
+  const int f = 64, out_c[3] = { f, f / 2, channels * scale * scale }, in_c[3] = { channels, f, f / 2 };
+  const int k[3] = { 5, 3, 3 };
   EspcnInt8Layer l[3];
   g_autofree gint16 *w[3] = { NULL, NULL, NULL };
   g_autofree gint32 *b[3] = { NULL, NULL, NULL }, *m[3] = { NULL, NULL, NULL }, *sh[3] = { NULL, NULL, NULL };
@@ -182,6 +192,58 @@ typedef struct {
   int w, h;
 } Job;
 
+/* A job for model m: its runner and random input and output frames of w x h
+ * (Y planes for a luma model, `rgb_layout` pixels for an RGB one). */
+static gboolean
+job_init (Job *j, EspcnInt8Model *m, int threads, EspcnPixelLayout rgb_layout, int w, int h, GError **error)
+{
+  memset (j, 0, sizeof *j);
+  j->m = m;
+  j->r = espcn_runner_new (m, threads, error);
+  if (j->r == NULL)
+    return FALSE;
+  int s = espcn_int8_model_get_scale (m);
+  j->lay = espcn_int8_model_get_channels (m) == 1 ? ESPCN_PIXEL_LAYOUT_Y8 : rgb_layout;
+  j->w = w;
+  j->h = h;
+  j->in_stride = (gsize) w * j->lay.bpp;
+  j->out_stride = (gsize) w * s * j->lay.bpp;
+  guint8 *in = g_malloc (j->in_stride * h);
+  EspcnRng rng;
+  espcn_rng_seed (&rng, 7);
+  for (gsize i = 0; i < j->in_stride * h; i++)
+    in[i] = (guint8) espcn_rng_below (&rng, 256);
+  j->in = in;
+  j->out = g_malloc (j->out_stride * h * s);
+  return TRUE;
+}
+
+static void
+job_clear (Job *j)
+{
+  espcn_runner_free (j->r);
+  g_free ((guint8 *) j->in);
+  g_free (j->out);
+  memset (j, 0, sizeof *j);
+}
+
+static double
+model_gmac_per_frame (const EspcnInt8Model *m, int w, int h)
+{
+  double macs = 0;
+  for (int i = 0; i < 3; i++) {
+    const EspcnInt8Layer *l = espcn_int8_model_get_layer (m, i);
+    macs += (double) l->out_c * l->in_c * l->k * l->k;
+  }
+  return macs * w * h / 1e9;
+}
+
+static const char *
+channels_name (const EspcnInt8Model *m)
+{
+  return espcn_int8_model_get_channels (m) == 1 ? "luma (Y plane)" : "RGB";
+}
+
 static double
 process_cpu_seconds (void)
 {
@@ -223,22 +285,81 @@ measure_fps (const Job *j, int frames, int runs, double *cpu_per_frame, GError *
   return med;
 }
 
+/* A model from a file or a random one (scale, channels). */
+static EspcnInt8Model *
+get_model (const char *path, int scale, int channels, GError **error)
+{
+  return path ? espcn_int8_model_load (path, error) : random_model (scale, channels, 1, error);
+}
+
+static int
+parse_channels (const char *v, const char *option)
+{
+  if (v == NULL || g_ascii_strcasecmp (v, "rgb") == 0)
+    return 3;
+  if (g_ascii_strcasecmp (v, "y") == 0)
+    return 1;
+  g_printerr ("espcn-bench: %s takes rgb or y, not %s\n", option, v);
+  return 0;
+}
+
+/* --vs-*: A and B in interleaved rounds, the fps of each and A/B per round. */
+static int
+compare_rounds (Job *a, Job *b, const char *name_a, const char *name_b, int frames, int runs, gboolean json,
+                GError **error)
+{
+  double *fa = g_new (double, runs), *fb = g_new (double, runs), *ratio = g_new (double, runs);
+  g_autoptr (GString) rounds = g_string_new (NULL);
+  int rc = 0;
+  for (int k = 0; k < runs; k++) {
+    fa[k] = measure_fps (a, frames, 1, NULL, error);
+    fb[k] = fa[k] < 0 ? -1.0 : measure_fps (b, frames, 1, NULL, error);
+    if (fa[k] < 0 || fb[k] < 0) {
+      g_printerr ("espcn-bench: %s\n", (*error)->message);
+      rc = 1;
+      goto out;
+    }
+    ratio[k] = fa[k] / fb[k];
+    g_string_append_printf (rounds, "%s%s%.2f / %.2f = %.3f%s", k ? ", " : "", json ? "\"" : "", fa[k], fb[k],
+        ratio[k], json ? "\"" : "");
+  }
+  double ma = median (fa, runs), mb = median (fb, runs), mr = median (ratio, runs);
+  if (json)
+    printf ("{\"a\": \"%s\", \"b\": \"%s\", \"fps_a\": %.3f, \"fps_b\": %.3f, \"ratio\": %.4f, \"rounds\": [%s]}\n",
+        name_a, name_b, ma, mb, mr, rounds->str);
+  else
+    printf ("A = %s: %.2f frames/s; B = %s: %.2f frames/s (medians of %d interleaved rounds x %d frames)\n"
+            "A/B per round (fps A / fps B): %s\nA/B: median %.3f\n", name_a, ma, name_b, mb, runs, frames,
+        rounds->str, mr);
+out:
+  g_free (fa);
+  g_free (fb);
+  g_free (ratio);
+  return rc;
+}
+
 int
 main (int argc, char **argv)
 {
-  g_autofree char *model_path = NULL, *size = NULL, *layout = NULL;
+  g_autofree char *model_path = NULL, *size = NULL, *layout = NULL, *channels_opt = NULL;
+  g_autofree char *vs_path = NULL, *vs_random = NULL;
   int random_scale = 0, threads = 2, frames = 30, runs = 5, ref_frames = 1, ref_runs = 3;
   gboolean json = FALSE;
   GOptionEntry entries[] = {
     { "model", 0, 0, G_OPTION_ARG_FILENAME, &model_path, "INT8 model file", "FILE" },
     { "random-model", 0, 0, G_OPTION_ARG_INT, &random_scale, "random int8 model, F=64, this scale", "SCALE" },
+    { "channels", 0, 0, G_OPTION_ARG_STRING, &channels_opt, "the random model's channels: rgb (default) or y",
+      "rgb|y" },
     { "size", 0, 0, G_OPTION_ARG_STRING, &size, "input (LR) frame size", "WxH" },
     { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "runner threads (default 2)", "N" },
     { "frames", 0, 0, G_OPTION_ARG_INT, &frames, "frames per run (default 30)", "N" },
     { "runs", 0, 0, G_OPTION_ARG_INT, &runs, "runs, the median is reported (default 5)", "N" },
     { "ref-frames", 0, 0, G_OPTION_ARG_INT, &ref_frames, "frames per reference run (default 1, 0: skip)", "N" },
     { "ref-runs", 0, 0, G_OPTION_ARG_INT, &ref_runs, "reference runs (default 3)", "N" },
-    { "layout", 0, 0, G_OPTION_ARG_STRING, &layout, "pixel layout rgbx (default), bgrx or rgb", "L" },
+    { "layout", 0, 0, G_OPTION_ARG_STRING, &layout, "RGB models' pixel layout: rgbx (default), bgrx or rgb", "L" },
+    { "vs-model", 0, 0, G_OPTION_ARG_FILENAME, &vs_path, "compare with this model in interleaved rounds", "FILE" },
+    { "vs-random", 0, 0, G_OPTION_ARG_STRING, &vs_random,
+      "compare with a random model of the same scale with these channels", "rgb|y" },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "print one JSON object", NULL },
     { NULL, 0, 0, 0, NULL, NULL, NULL }
   };
@@ -262,6 +383,14 @@ main (int argc, char **argv)
     g_printerr ("espcn-bench: --frames, --runs and --ref-runs must be >= 1, --ref-frames >= 0\n");
     return 2;
   }
+  if (vs_path != NULL && vs_random != NULL) {
+    g_printerr ("espcn-bench: give at most one of --vs-model and --vs-random\n");
+    return 2;
+  }
+  int channels = parse_channels (channels_opt, "--channels");
+  int vs_channels = parse_channels (vs_random, "--vs-random");
+  if (channels == 0 || vs_channels == 0)
+    return 2;
   EspcnPixelLayout lay = ESPCN_PIXEL_LAYOUT_RGBX;
   if (layout != NULL && g_ascii_strcasecmp (layout, "bgrx") == 0)
     lay = ESPCN_PIXEL_LAYOUT_BGRX;
@@ -278,41 +407,53 @@ main (int argc, char **argv)
   if (g_file_get_contents ("/proc/loadavg", &loadavg, NULL, NULL))
     load1 = g_ascii_strtod (loadavg, NULL);
 
-  g_autoptr (EspcnInt8Model) m = model_path ? espcn_int8_model_load (model_path, &error)
-                                            : random_model (random_scale, 1, &error);
+  g_autoptr (EspcnInt8Model) m = get_model (model_path, random_scale, channels, &error);
   if (m == NULL) {
     g_printerr ("espcn-bench: %s\n", error->message);
     return 1;
   }
-  g_autoptr (EspcnRunner) r = espcn_runner_new (m, threads, &error);
-  if (r == NULL) {
+  int s = espcn_int8_model_get_scale (m);
+  Job j;
+  if (!job_init (&j, m, threads, lay, w, h, &error)) {
     g_printerr ("espcn-bench: %s\n", error->message);
     return 1;
   }
-  int s = espcn_int8_model_get_scale (m);
-  double macs = 0;
-  for (int i = 0; i < 3; i++) {
-    const EspcnInt8Layer *l = espcn_int8_model_get_layer (m, i);
-    macs += (double) l->out_c * l->in_c * l->k * l->k;
-  }
-  macs *= (double) w * h;
-
-  Job j = { .m = m, .r = r, .lay = lay, .w = w, .h = h };
-  j.in_stride = (gsize) w * lay.bpp;
-  j.out_stride = (gsize) w * s * lay.bpp;
-  g_autofree guint8 *in = g_malloc (j.in_stride * h);
-  g_autofree guint8 *out = g_malloc (j.out_stride * h * s);
-  EspcnRng rng;
-  espcn_rng_seed (&rng, 7);
-  for (gsize i = 0; i < j.in_stride * h; i++)
-    in[i] = (guint8) espcn_rng_below (&rng, 256);
-  j.in = in;
-  j.out = out;
+  EspcnRunner *r = j.r;
+  double macs = model_gmac_per_frame (m, w, h) * 1e9;
 
   if (measure_fps (&j, 1, 1, NULL, &error) < 0) {  /* warm-up: buffers, threads, caches */
     g_printerr ("espcn-bench: %s\n", error->message);
+    job_clear (&j);
     return 1;
   }
+
+  if (vs_path != NULL || vs_random != NULL) {
+    g_autoptr (EspcnInt8Model) mb = get_model (vs_path, s, vs_channels, &error);
+    Job jb;
+    if (mb == NULL || !job_init (&jb, mb, threads, lay, w, h, &error)) {
+      g_printerr ("espcn-bench: %s\n", error->message);
+      job_clear (&j);
+      return 1;
+    }
+    g_autofree char *name_a = g_strdup_printf ("%s, %s, x%d, F=%d, %.3f GMAC/frame", model_path ? model_path
+        : "random int8", channels_name (m), s, espcn_int8_model_get_features (m), macs / 1e9);
+    g_autofree char *name_b = g_strdup_printf ("%s, %s, x%d, F=%d, %.3f GMAC/frame", vs_path ? vs_path
+        : "random int8", channels_name (mb), espcn_int8_model_get_scale (mb), espcn_int8_model_get_features (mb),
+        model_gmac_per_frame (mb, w, h));
+    int rc = measure_fps (&jb, 1, 1, NULL, &error) < 0 ? 1 : 0;  /* B's warm-up */
+    if (rc != 0)
+      g_printerr ("espcn-bench: %s\n", error->message);
+    else {
+      if (!json)
+        printf ("input %dx%d, %d threads (%s); load average at start %.2f on %d CPUs\n", w, h, threads,
+            espcn_runner_get_isa_name (r), load1, (int) g_get_num_processors ());
+      rc = compare_rounds (&j, &jb, name_a, name_b, frames, runs, json, &error);
+    }
+    job_clear (&jb);
+    job_clear (&j);
+    return rc;
+  }
+
   double cpu_frame = 0.0;
   double fps = measure_fps (&j, frames, runs, &cpu_frame, &error);
   double ref_fps = 0.0;
@@ -323,6 +464,7 @@ main (int argc, char **argv)
   }
   if (fps < 0 || ref_fps < 0) {
     g_printerr ("espcn-bench: %s\n", error->message);
+    job_clear (&j);
     return 1;
   }
   /* The per-layer breakdown: the same frames again with the stage timing on. */
@@ -333,6 +475,7 @@ main (int argc, char **argv)
   espcn_runner_set_timing (r, FALSE);
   if (timed_fps < 0) {
     g_printerr ("espcn-bench: %s\n", error->message);
+    job_clear (&j);
     return 1;
   }
   gint64 stage_total = 0;
@@ -353,14 +496,15 @@ main (int argc, char **argv)
           stage_ns[k] * 1e-6 / frames);
     printf ("{\"fps\": %.3f, \"gmacs\": %.3f, \"peak_share\": %.4f, \"sequence_share\": %.4f, "
             "\"ref_fps\": %.4f, \"peak_gmacs\": %.2f, \"sequence_gmacs\": %.2f, "
-            "\"threads\": %d, \"isa\": \"%s\", \"width\": %d, \"height\": %d, \"scale\": %d, "
+            "\"threads\": %d, \"isa\": \"%s\", \"channels\": %d, \"width\": %d, \"height\": %d, \"scale\": %d, "
             "\"cpu_ms_per_frame\": %.3f, \"load1\": %.2f, \"stage_ms_per_frame\": {%s}}\n",
-        fps, gmacs, share, seq_share, ref_fps, peak, seq, threads, espcn_runner_get_isa_name (r), w, h, s,
+        fps, gmacs, share, seq_share, ref_fps, peak, seq, threads, espcn_runner_get_isa_name (r),
+        espcn_int8_model_get_channels (m), w, h, s,
         cpu_frame * 1e3, load1, stages->str);
   } else {
-    printf ("model: %s, x%d, F=%d; input %dx%d -> %dx%d; %.3f GMAC/frame\n",
-        model_path ? model_path : "random int8", s, espcn_int8_model_get_features (m), w, h, w * s, h * s,
-        macs / 1e9);
+    printf ("model: %s, %s, x%d, F=%d; input %dx%d -> %dx%d; %.3f GMAC/frame\n",
+        model_path ? model_path : "random int8", channels_name (m), s, espcn_int8_model_get_features (m), w, h,
+        w * s, h * s, macs / 1e9);
     printf ("runner (%s, %d threads): %.2f frames/s, %.1f GMAC/s (median of %d runs x %d frames)\n",
         espcn_runner_get_isa_name (r), threads, fps, gmacs, runs, frames);
     printf ("CPU time per frame (all threads): %.2f ms; load average at start %.2f on %d CPUs\n", cpu_frame * 1e3,
@@ -381,5 +525,6 @@ main (int argc, char **argv)
       printf ("reference (plain C, 1 thread): %.3f frames/s (median of %d runs x %d frames); runner/ref = %.1fx\n",
           ref_fps, ref_runs, ref_frames, fps / ref_fps);
   }
+  job_clear (&j);
   return 0;
 }

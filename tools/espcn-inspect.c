@@ -24,8 +24,10 @@ range_i32 (const gint32 *v, int n, gint32 *lo, gint32 *hi)
 static void
 print_int8 (const char *path, const EspcnInt8Model *m)
 {
-  printf ("%s: INT8 model (%s), x%d, %d features\n", path, espcn_int8_model_get_method (m),
-      espcn_int8_model_get_scale (m), espcn_int8_model_get_features (m));
+  int channels = espcn_int8_model_get_channels (m);
+  printf ("%s: INT8 model (%s), x%d, %d features, %d channel%s (%s)\n", path, espcn_int8_model_get_method (m),
+      espcn_int8_model_get_scale (m), espcn_int8_model_get_features (m), channels, channels == 1 ? "" : "s",
+      channels == 1 ? "luma: runs on the Y plane" : "RGB");
   g_autofree const char **keys = espcn_int8_model_get_metadata_keys (m);
   printf ("metadata:\n");
   for (int i = 0; keys[i] != NULL; i++)

@@ -54,9 +54,10 @@ espcn_engine_process_reference (const EspcnInt8Model *m, const guint8 *in, gsize
   const EspcnInt8Layer *l2 = espcn_int8_model_get_layer (m, 1);
   const EspcnInt8Layer *l3 = espcn_int8_model_get_layer (m, 2);
   int s = espcn_int8_model_get_scale (m);
+  int nc = espcn_int8_model_get_channels (m);  /* 3 (RGB) or 1 (Y) */
   gsize plane = (gsize) width * height;
 
-  g_autofree gint32 *x0 = alloc_planes (3, plane, error);
+  g_autofree gint32 *x0 = alloc_planes (nc, plane, error);
   g_autofree gint32 *x1 = x0 ? alloc_planes (l1->out_c, plane, error) : NULL;
   g_autofree gint32 *x2 = x1 ? alloc_planes (l2->out_c, plane, error) : NULL;
   g_autofree gint32 *x3 = x2 ? alloc_planes (l3->out_c, plane, error) : NULL;
@@ -64,7 +65,7 @@ espcn_engine_process_reference (const EspcnInt8Model *m, const guint8 *in, gsize
     return FALSE;
 
   const int in_off[3] = { in_layout->r, in_layout->g, in_layout->b };
-  for (int c = 0; c < 3; c++)
+  for (int c = 0; c < nc; c++)
     for (int y = 0; y < height; y++)
       for (int x = 0; x < width; x++)
         x0[c * plane + (gsize) y * width + x] = in[(gsize) y * in_stride + (gsize) x * in_layout->bpp + in_off[c]];
@@ -75,7 +76,7 @@ espcn_engine_process_reference (const EspcnInt8Model *m, const guint8 *in, gsize
 
   /* Pixel shuffle: out[c][y*s+i][x*s+j] = x3[c*s*s + i*s + j][y][x]. */
   const int out_off[3] = { out_layout->r, out_layout->g, out_layout->b };
-  for (int c = 0; c < 3; c++)
+  for (int c = 0; c < nc; c++)
     for (int i = 0; i < s; i++)
       for (int j = 0; j < s; j++)
         for (int y = 0; y < height; y++)

@@ -6,6 +6,10 @@
  * conversion pass.  Bytes of an output pixel that the layout does not name (the
  * x or alpha) are left untouched.  Rows are `stride` bytes apart.
  *
+ * A luma model (espcn_int8_model_get_channels() == 1) runs on one 8-bit plane,
+ * ESPCN_PIXEL_LAYOUT_Y8, for input and output: the Y plane of a YUV frame in,
+ * the upscaled Y plane out.  An RGB model takes the three-channel layouts.
+ *
  * The output of a width x height input is (width*s) x (height*s).  Every way of
  * running a model here computes the same bytes: the reference and the runner,
  * for any number of threads. */
@@ -18,8 +22,8 @@
 G_BEGIN_DECLS
 
 typedef struct {
-  int bpp;      /* bytes per pixel, 3..16 */
-  int r, g, b;  /* byte offsets of the channels within a pixel, distinct, < bpp */
+  int bpp;      /* bytes per pixel: 3..16, or 1 for a one-channel (Y) plane */
+  int r, g, b;  /* byte offsets of the channels within a pixel, distinct, < bpp; all 0 when bpp is 1 */
 } EspcnPixelLayout;
 
 #define ESPCN_PIXEL_LAYOUT_RGB ((EspcnPixelLayout) { 3, 0, 1, 2 })
@@ -28,11 +32,18 @@ typedef struct {
 #define ESPCN_PIXEL_LAYOUT_BGRX ((EspcnPixelLayout) { 4, 2, 1, 0 })  /* also BGRA */
 #define ESPCN_PIXEL_LAYOUT_XRGB ((EspcnPixelLayout) { 4, 1, 2, 3 })  /* also ARGB */
 #define ESPCN_PIXEL_LAYOUT_XBGR ((EspcnPixelLayout) { 4, 3, 2, 1 })  /* also ABGR */
+/* One byte per pixel: a luma (Y) plane, for luma models. */
+#define ESPCN_PIXEL_LAYOUT_Y8 ((EspcnPixelLayout) { 1, 0, 0, 0 })
 
-/* TRUE if the layout is usable (bpp in 3..16, offsets distinct and inside the pixel). */
+/* TRUE if the layout is usable: bpp in 3..16 with distinct offsets inside the
+ * pixel, or bpp 1 with r = g = b = 0 (ESPCN_PIXEL_LAYOUT_Y8). */
 gboolean espcn_pixel_layout_validate (const EspcnPixelLayout *layout, GError **error);
 
-/* Checks a frame pair: non-NULL buffers, valid layouts, width and height >= 1, the
+/* Image channels of a valid layout: 1 for ESPCN_PIXEL_LAYOUT_Y8, else 3. */
+int espcn_pixel_layout_get_channels (const EspcnPixelLayout *layout);
+
+/* Checks a frame pair: non-NULL buffers, valid layouts whose channels are the
+ * model's (espcn_int8_model_get_channels()), width and height >= 1, the
  * output size (width*s) x (height*s) and both buffers' extents computable without
  * overflow, and strides that hold a row.  Both process functions call it. */
 gboolean espcn_engine_check_frames (const EspcnInt8Model *m, const guint8 *in, gsize in_stride,

@@ -15,14 +15,45 @@ espcn_pixel_layout_validate (const EspcnPixelLayout *l, GError **error)
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "pixel layout is NULL");
     return FALSE;
   }
+  if (l->bpp == 1) {
+    if (l->r != 0 || l->g != 0 || l->b != 0) {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+          "invalid pixel layout {bpp 1, r %d, g %d, b %d}: a one-byte (Y) layout has all offsets 0",
+          l->r, l->g, l->b);
+      return FALSE;
+    }
+    return TRUE;
+  }
   if (l->bpp < 3 || l->bpp > 16 || l->r < 0 || l->g < 0 || l->b < 0 || l->r >= l->bpp || l->g >= l->bpp
       || l->b >= l->bpp || l->r == l->g || l->r == l->b || l->g == l->b) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-        "invalid pixel layout {bpp %d, r %d, g %d, b %d}: need bpp in 3..16 and distinct offsets below bpp",
+        "invalid pixel layout {bpp %d, r %d, g %d, b %d}: need bpp in 3..16 and distinct offsets below bpp "
+        "(or bpp 1 for a Y plane)",
         l->bpp, l->r, l->g, l->b);
     return FALSE;
   }
   return TRUE;
+}
+
+int
+espcn_pixel_layout_get_channels (const EspcnPixelLayout *layout)
+{
+  g_return_val_if_fail (layout != NULL, 0);
+  return layout->bpp == 1 ? 1 : 3;
+}
+
+/* The layout carries the model's channels. */
+static gboolean
+layout_fits_model (const char *what, const EspcnPixelLayout *l, int channels, GError **error)
+{
+  int lc = espcn_pixel_layout_get_channels (l);
+  if (lc == channels)
+    return TRUE;
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+      "the %s layout has %d channel%s (%s, %d bytes per pixel) but the model is %s (%d channel%s)", what, lc,
+      lc == 1 ? "" : "s", lc == 1 ? "Y" : "RGB", l->bpp, channels == 1 ? "a luma model" : "an RGB model", channels,
+      channels == 1 ? "" : "s");
+  return FALSE;
 }
 
 /* Bytes from the first pixel to one past the last: (rows-1)*stride + cols*bpp. */
@@ -54,6 +85,10 @@ espcn_engine_check_frames (const EspcnInt8Model *m, const guint8 *in, gsize in_s
     return FALSE;
   }
   if (!espcn_pixel_layout_validate (in_layout, error) || !espcn_pixel_layout_validate (out_layout, error))
+    return FALSE;
+  int channels = espcn_int8_model_get_channels (m);
+  if (!layout_fits_model ("input", in_layout, channels, error)
+      || !layout_fits_model ("output", out_layout, channels, error))
     return FALSE;
   int s = espcn_int8_model_get_scale (m);
   if (width < 1 || height < 1 || width > G_MAXINT / s || height > G_MAXINT / s) {

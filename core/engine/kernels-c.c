@@ -8,9 +8,11 @@
 void
 espcn_conv_pack (EspcnConvPacked *p, const EspcnInt8Layer *l, int in_cs, const int *oc_perm, gboolean force_wide)
 {
-  g_return_if_fail (in_cs >= l->in_c && in_cs % 4 == 0);
+  g_return_if_fail (in_cs >= l->in_c && (in_cs % 4 == 0 || in_cs == 1));
   memset (p, 0, sizeof *p);
   int k = l->k;
+  /* Taps per kernel row, rounded up to whole 4-byte groups. */
+  int row_taps = (k * in_cs + 3) / 4 * 4;
   gsize per_oc = (gsize) l->in_c * k * k;
   gboolean small = l->in_max <= 127;  /* u7 activations (docs/integer-grid.md) */
   for (gsize i = 0; small && i < per_oc * l->out_c; i++)
@@ -18,12 +20,13 @@ espcn_conv_pack (EspcnConvPacked *p, const EspcnInt8Layer *l, int in_cs, const i
   p->kind = small && !force_wide ? ESPCN_CONV_U7S8 : ESPCN_CONV_WIDE;
   p->k = k;
   p->in_cs = in_cs;
+  p->row_steps = row_taps / 4;
   p->out_c = l->out_c;
   p->n_ob = (l->out_c + ESPCN_OC_BLOCK - 1) / ESPCN_OC_BLOCK;
   p->out_cs = p->n_ob * ESPCN_OC_BLOCK;
   p->qmax = l->out_max;
   int tap_bytes = p->kind == ESPCN_CONV_U7S8 ? 1 : 2;
-  p->ob_bytes = (gsize) k * k * in_cs * ESPCN_OC_BLOCK * tap_bytes;
+  p->ob_bytes = (gsize) k * row_taps * ESPCN_OC_BLOCK * tap_bytes;
   /* 32-byte aligned blocks for the vector loads. */
   p->w = g_aligned_alloc0 (p->n_ob, p->ob_bytes, 32);
   p->bias = g_new0 (gint32, p->out_cs);
@@ -47,15 +50,21 @@ espcn_conv_pack (EspcnConvPacked *p, const EspcnInt8Layer *l, int in_cs, const i
       for (int kx = 0; kx < k; kx++)
         for (int ic = 0; ic < l->in_c; ic++) {
           gint16 v = l->weight[(((gsize) oc * l->in_c + ic) * k + ky) * k + kx];
-          /* t: the tap's byte offset within the k * in_cs contiguous input bytes of row ky. */
+          /* t: the tap's byte offset within the row_taps contiguous input bytes of row ky. */
           gsize t = (gsize) kx * in_cs + ic;
-          guint8 *blk = p->w + ob * p->ob_bytes + (gsize) ky * k * in_cs * ESPCN_OC_BLOCK * tap_bytes;
+          guint8 *blk = p->w + ob * p->ob_bytes + (gsize) ky * row_taps * ESPCN_OC_BLOCK * tap_bytes;
           if (p->kind == ESPCN_CONV_U7S8)
             blk[(t / 4 * ESPCN_OC_BLOCK + lane) * 4 + t % 4] = (guint8) (gint8) v;
           else
             ((gint16 *) blk)[(t / 2 * ESPCN_OC_BLOCK + lane) * 2 + t % 2] = v;
         }
   }
+}
+
+int
+espcn_conv_row_overread (int k, int in_cs)
+{
+  return (k * in_cs + 3) / 4 * 4 - k * in_cs;
 }
 
 void
@@ -81,7 +90,7 @@ finish (const EspcnConvPacked *p, int j, gint32 acc)
 void
 espcn_conv_row_u7s8_c (const EspcnConvPacked *p, const guint8 *const *rows, int width, guint8 *dst)
 {
-  int k = p->k, span = k * p->in_cs;
+  int k = p->k, span = 4 * p->row_steps;
   for (int x = 0; x < width; x++)
     for (int j = 0; j < p->out_cs; j++) {
       int ob = j / ESPCN_OC_BLOCK, lane = j % ESPCN_OC_BLOCK;
@@ -99,7 +108,7 @@ espcn_conv_row_u7s8_c (const EspcnConvPacked *p, const guint8 *const *rows, int 
 void
 espcn_conv_row_wide_c (const EspcnConvPacked *p, const guint8 *const *rows, int width, guint8 *dst)
 {
-  int k = p->k, span = k * p->in_cs;
+  int k = p->k, span = 4 * p->row_steps;
   for (int x = 0; x < width; x++)
     for (int j = 0; j < p->out_cs; j++) {
       int ob = j / ESPCN_OC_BLOCK, lane = j % ESPCN_OC_BLOCK;
@@ -112,6 +121,17 @@ espcn_conv_row_wide_c (const EspcnConvPacked *p, const guint8 *const *rows, int 
       }
       dst[(gsize) x * p->out_cs + j] = finish (p, j, acc);
     }
+}
+
+void
+espcn_shuffle_y_c (const guint8 *c3, int cs, int width, int s, guint8 *out, gsize out_stride)
+{
+  for (int i = 0; i < s; i++) {
+    guint8 *dst = out + (gsize) i * out_stride;
+    for (int x = 0; x < width; x++)
+      for (int j = 0; j < s; j++)
+        dst[(gsize) x * s + j] = c3[(gsize) x * cs + i * s + j];
+  }
 }
 
 /* The CPU feature each instruction set needs (cpu/cpu.h). */
@@ -181,6 +201,7 @@ espcn_kernels_init (EspcnKernels *k, EspcnKernelIsa isa)
   k->name = "c";
   k->conv_row[ESPCN_CONV_U7S8] = espcn_conv_row_u7s8_c;
   k->conv_row[ESPCN_CONV_WIDE] = espcn_conv_row_wide_c;
+  k->shuffle_y = espcn_shuffle_y_c;
   g_return_if_fail (espcn_kernels_isa_supported (isa));
 #ifdef ESPCN_HAVE_SSE41
   if (isa == ESPCN_KERNELS_SSE41)

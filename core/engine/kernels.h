@@ -6,7 +6,12 @@
  * (tests/engine/test-checkasm.c).
  *
  * Activation rows are NHWC: `cs` bytes per pixel (the channels, zero-padded to
- * a multiple of 4), the k/2 padding columns on each side stored as zero pixels.
+ * a multiple of 4, or exactly 1 for a one-channel image), the k/2 padding
+ * columns on each side stored as zero pixels.  A kernel reads, per kernel row,
+ * `row_steps` groups of 4 consecutive bytes from the window's first pixel:
+ * k * cs bytes when cs is a multiple of 4; with cs = 1 the k taps rounded up
+ * to a multiple of 4 (5 -> 8), the taps past k having zero weights, so a row
+ * needs that many readable bytes (any values) past its right padding.
  * Output channels are computed in blocks of ESPCN_OC_BLOCK (= one ymm of s32
  * accumulators); padded output channels have zero weights and bias, so they
  * requantize to 0 and feed the next layer's zero weights. */
@@ -36,6 +41,7 @@ typedef enum {
 typedef struct {
   EspcnConvKind kind;
   int k, in_cs, out_c, out_cs, n_ob;
+  int row_steps;      /* 4-byte groups of taps read per kernel row: ceil(k * in_cs / 4) */
   gsize ob_bytes;     /* packed weight bytes per output-channel block */
   guint8 *w;          /* n_ob * ob_bytes */
   gint32 *bias;       /* out_cs */
@@ -50,12 +56,20 @@ typedef struct {
 
 /* One output row: dst[x * out_cs + oc] for x < width, every oc < out_cs.
  * rows[ky] (ky < k) points at padded input row y + ky - k/2; the input pixel
- * x + kx - k/2 of that row is at rows[ky] + (x + kx) * in_cs. */
+ * x + kx - k/2 of that row is at rows[ky] + (x + kx) * in_cs, and the window of
+ * output pixel x is the 4 * row_steps bytes from rows[ky] + x * in_cs. */
 typedef void (*EspcnConvRowFn) (const EspcnConvPacked *p, const guint8 *const *rows, int width, guint8 *dst);
+
+/* The output stage of a luma model: one conv3 row, c3[x * cs + i * s + j] for
+ * x < width (s*s channels, in pixel-shuffle order), into Y rows out + i *
+ * out_stride (i < s): out[i * out_stride + x * s + j] = c3[x * cs + i * s + j].
+ * s in 2..4, cs >= s*s. */
+typedef void (*EspcnShuffleYFn) (const guint8 *c3, int cs, int width, int s, guint8 *out, gsize out_stride);
 
 typedef struct {
   const char *name;                          /* "c", "sse41", "avx2", "neon" */
   EspcnConvRowFn conv_row[ESPCN_CONV_N_KINDS];
+  EspcnShuffleYFn shuffle_y;
 } EspcnKernels;
 
 typedef enum {
@@ -66,8 +80,12 @@ typedef enum {
   ESPCN_KERNELS_N
 } EspcnKernelIsa;
 
+/* Bytes a kernel may read past the last padding pixel of an input row of a
+ * layer packed with this k and in_cs (3 for k = 5 and in_cs = 1, else 0). */
+int espcn_conv_row_overread (int k, int in_cs);
+
 /* Packs layer `l` reading input rows of `in_cs` bytes per pixel (>= in_c, a
- * multiple of 4).  oc_perm (out_c entries or NULL): packed channel j computes
+ * multiple of 4; or 1 for a one-channel layer).  oc_perm (out_c entries or NULL): packed channel j computes
  * the model's channel oc_perm[j].  The kind is U7S8 when every weight is in
  * [-127, 127] and the input never exceeds 127, WIDE otherwise (or always WIDE
  * when force_wide). */
@@ -89,6 +107,7 @@ void espcn_kernels_init (EspcnKernels *k, EspcnKernelIsa isa);
 /* The reference kernels. */
 void espcn_conv_row_u7s8_c (const EspcnConvPacked *p, const guint8 *const *rows, int width, guint8 *dst);
 void espcn_conv_row_wide_c (const EspcnConvPacked *p, const guint8 *const *rows, int width, guint8 *dst);
+void espcn_shuffle_y_c (const guint8 *c3, int cs, int width, int s, guint8 *out, gsize out_stride);
 
 #ifdef ESPCN_HAVE_SSE41
 void espcn_kernels_init_sse41 (EspcnKernels *k);

@@ -7,6 +7,7 @@
 #include "io/safetensors.h"
 
 #include <gio/gio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define FAIL(...) \
@@ -32,8 +33,9 @@ is_known_tensor (const char *name)
   return FALSE;
 }
 
+/* The format version (1 or 2) and, for version 2, the declared channels. */
 static gboolean
-check_metadata (const EspcnSafetensors *st, GError **error)
+check_metadata (const EspcnSafetensors *st, int *version_out, int *channels_out, GError **error)
 {
   const char *format = espcn_safetensors_get_metadata (st, "format");
   if (format == NULL)
@@ -43,13 +45,46 @@ check_metadata (const EspcnSafetensors *st, GError **error)
   const char *version = espcn_safetensors_get_metadata (st, "format_version");
   if (version == NULL)
     FAIL ("metadata key 'format_version' is missing");
-  if (strcmp (version, ESPCN_INT8_FORMAT_VERSION) != 0)
-    FAIL ("metadata 'format_version' is \"%s\"; this build reads version %s only", version,
-        ESPCN_INT8_FORMAT_VERSION);
+  if (strcmp (version, "1") == 0)
+    *version_out = 1;
+  else if (strcmp (version, "2") == 0)
+    *version_out = 2;
+  else
+    FAIL ("metadata 'format_version' is \"%s\"; this build reads versions 1 and 2", version);
   static const char *const required[] = { "scale", "features", "method" };
   for (gsize i = 0; i < G_N_ELEMENTS (required); i++)
     if (espcn_safetensors_get_metadata (st, required[i]) == NULL)
       FAIL ("metadata key '%s' is missing", required[i]);
+  /* Version 1 files are RGB; version 2 says which. */
+  const char *channels = espcn_safetensors_get_metadata (st, "channels");
+  *channels_out = 3;
+  if (*version_out == 2) {
+    if (channels == NULL)
+      FAIL ("metadata key 'channels' is missing (format_version 2 requires \"1\" for luma or \"3\" for RGB)");
+    if (strcmp (channels, "1") == 0)
+      *channels_out = 1;
+    else if (strcmp (channels, "3") != 0)
+      FAIL ("metadata 'channels' is \"%s\", expected \"1\" (luma) or \"3\" (RGB)", channels);
+  } else if (channels != NULL && strcmp (channels, "3") != 0) {
+    FAIL ("metadata 'channels' is \"%s\" in a format_version 1 file, which is RGB (3 channels); "
+        "a luma model needs format_version 2", channels);
+  }
+  return TRUE;
+}
+
+/* The declared channels against conv1's inputs and conv3's outputs, before the
+ * chain check, so a mismatch names the metadata key. */
+static gboolean
+check_channels (int version, int channels, const int out_c[3], const int in_c[3], GError **error)
+{
+  const char *source = version == 1 ? "a format_version 1 file is RGB (3 channels)"
+      : channels == 1 ? "metadata 'channels' is 1 (luma)" : "metadata 'channels' is 3 (RGB)";
+  if (in_c[0] != channels)
+    FAIL ("%s but conv1.weight has %d input channel%s%s", source, in_c[0], in_c[0] == 1 ? "" : "s",
+        version == 1 ? "; a luma model needs format_version 2 with 'channels' \"1\"" : "");
+  if (out_c[2] != channels * 4 && out_c[2] != channels * 9 && out_c[2] != channels * 16)
+    FAIL ("%s but conv3.weight has %d output channels, expected %d*s^2 (%d, %d or %d)", source, out_c[2],
+        channels, channels * 4, channels * 9, channels * 16);
   return TRUE;
 }
 
@@ -103,24 +138,26 @@ get_weight (const EspcnSafetensors *st, int layer, int *out_c, int *in_c, int *k
 static EspcnInt8Model *
 model_from_safetensors (const EspcnSafetensors *st, GError **error)
 {
-  if (!check_metadata (st, error))
+  int version, channels;
+  if (!check_metadata (st, &version, &channels, error))
     return NULL;
   for (guint i = 0; i < espcn_safetensors_n_tensors (st); i++) {
     const char *name = espcn_safetensors_get_nth (st, i)->name;
     if (!is_known_tensor (name)) {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
           "unknown tensor '%s' (format version %s knows conv{1,2,3}.{weight, bias, multiplier, shift, out_max, "
-          "weight_scale, act_scale})", name, ESPCN_INT8_FORMAT_VERSION);
+          "weight_scale, act_scale})", name, version == 1 ? "1" : "2");
       return NULL;
     }
   }
 
   const EspcnTensor *wt[3];
-  int out_c[3], in_c[3], k[3], scale;
+  int out_c[3], in_c[3], k[3], scale, chain_channels;
   for (int i = 0; i < 3; i++)
     if ((wt[i] = get_weight (st, i + 1, &out_c[i], &in_c[i], &k[i], error)) == NULL)
       return NULL;
-  if (!espcn_int8_check_chain (out_c, in_c, k, &scale, error))
+  if (!check_channels (version, channels, out_c, in_c, error)
+      || !espcn_int8_check_chain (out_c, in_c, k, &scale, &chain_channels, error))
     return NULL;
 
   EspcnInt8Layer layers[3];
@@ -222,6 +259,12 @@ espcn_int8_model_load (const char *path, GError **error)
   return m;
 }
 
+static int
+cmp_key (const void *a, const void *b)
+{
+  return strcmp (*(const char *const *) a, *(const char *const *) b);
+}
+
 static EspcnSafetensorsWriter *
 build_writer (const EspcnInt8Model *m, GError **error)
 {
@@ -260,19 +303,28 @@ build_writer (const EspcnInt8Model *m, GError **error)
       ADD ("act_scale", ESPCN_DTYPE_F32, &one, &l->act_scale);
 #undef ADD
   }
-  g_autofree const char **keys = espcn_int8_model_get_metadata_keys (m);
-  for (const char **k = keys; *k != NULL; k++)
-    if (!espcn_safetensors_writer_set_metadata (w, *k, espcn_int8_model_get_metadata (m, *k), error))
-      return NULL;
-  /* The structural keys always describe this model, whatever metadata it came with. */
-  char scale[16], features[16];
+  /* The structural keys always describe this model, whatever metadata it came
+   * with; every key is written in sorted order, so save -> load -> save keeps
+   * the bytes. */
+  char scale[16], features[16], channels[16];
   g_snprintf (scale, sizeof scale, "%d", espcn_int8_model_get_scale (m));
   g_snprintf (features, sizeof features, "%d", espcn_int8_model_get_features (m));
-  if (!espcn_safetensors_writer_set_metadata (w, "format", ESPCN_INT8_FORMAT, error)
-      || !espcn_safetensors_writer_set_metadata (w, "format_version", ESPCN_INT8_FORMAT_VERSION, error)
-      || !espcn_safetensors_writer_set_metadata (w, "scale", scale, error)
-      || !espcn_safetensors_writer_set_metadata (w, "features", features, error))
-    return NULL;
+  g_snprintf (channels, sizeof channels, "%d", espcn_int8_model_get_channels (m));
+  g_autoptr (GHashTable) meta = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autofree const char **keys = espcn_int8_model_get_metadata_keys (m);
+  for (const char **k = keys; *k != NULL; k++)
+    g_hash_table_insert (meta, (gpointer) *k, (gpointer) espcn_int8_model_get_metadata (m, *k));
+  g_hash_table_insert (meta, (gpointer) "format", (gpointer) ESPCN_INT8_FORMAT);
+  g_hash_table_insert (meta, (gpointer) "format_version", (gpointer) ESPCN_INT8_FORMAT_VERSION);
+  g_hash_table_insert (meta, (gpointer) "scale", scale);
+  g_hash_table_insert (meta, (gpointer) "features", features);
+  g_hash_table_insert (meta, (gpointer) "channels", channels);
+  guint n = 0;
+  g_autofree const char **all = (const char **) g_hash_table_get_keys_as_array (meta, &n);
+  qsort (all, n, sizeof (char *), cmp_key);
+  for (guint i = 0; i < n; i++)
+    if (!espcn_safetensors_writer_set_metadata (w, all[i], g_hash_table_lookup (meta, all[i]), error))
+      return NULL;
   return g_steal_pointer (&w);
 }
 

@@ -16,6 +16,7 @@ struct _EspcnInt8Model {
   EspcnInt8Layer layers[ESPCN_INT8_N_LAYERS];
   int scale;
   int features;
+  int channels;
   GHashTable *metadata;  /* char* -> char*, owned */
   /* One block per layer holding weight, bias, multiplier, shift, weight_scale. */
   gpointer storage[ESPCN_INT8_N_LAYERS];
@@ -47,16 +48,17 @@ espcn_int8_parse_int (const char *s, int max, int *out)
   return TRUE;
 }
 
-/* The chain and kernels: 3 -> F -> F/2 -> 3*s^2 with kernels 5, 3, 3. */
+/* The chain and kernels: C -> F -> F/2 -> C*s^2 with kernels 5, 3, 3. */
 gboolean
 espcn_int8_check_chain (const int out_c[ESPCN_INT8_N_LAYERS], const int in_c[ESPCN_INT8_N_LAYERS],
-                        const int k[ESPCN_INT8_N_LAYERS], int *scale_out, GError **error)
+                        const int k[ESPCN_INT8_N_LAYERS], int *scale_out, int *channels_out, GError **error)
 {
   for (int i = 0; i < ESPCN_INT8_N_LAYERS; i++)
     if (k[i] != kernel_sizes[i])
       FAIL ("conv%d.weight: kernel size %d, expected %d", i + 1, k[i], kernel_sizes[i]);
-  if (in_c[0] != 3)
-    FAIL ("conv1.weight: %d input channels, expected 3 (RGB)", in_c[0]);
+  if (in_c[0] != 1 && in_c[0] != 3)
+    FAIL ("conv1.weight: %d input channels, expected 3 (RGB) or 1 (luma)", in_c[0]);
+  int ch = in_c[0];
   int f = out_c[0];
   if (f < ESPCN_INT8_FEATURES_MIN || f > ESPCN_INT8_FEATURES_MAX || f % 2 != 0)
     FAIL ("conv1.weight: %d output channels (features F); F must be even and in [%d, %d]",
@@ -67,11 +69,13 @@ espcn_int8_check_chain (const int out_c[ESPCN_INT8_N_LAYERS], const int in_c[ESP
     FAIL ("conv3.weight: %d input channels, expected %d (F/2)", in_c[2], f / 2);
   int s = 0;
   for (int c = 2; c <= 4; c++)
-    if (out_c[2] == 3 * c * c)
+    if (out_c[2] == ch * c * c)
       s = c;
   if (s == 0)
-    FAIL ("conv3.weight: %d output channels; expected 3*s^2 with scale s in {2, 3, 4} (12, 27 or 48)", out_c[2]);
+    FAIL ("conv3.weight: %d output channels; expected %d*s^2 with scale s in {2, 3, 4} (%d, %d or %d) for "
+        "conv1's %d input channel%s", out_c[2], ch, ch * 4, ch * 9, ch * 16, ch, ch == 1 ? "" : "s");
   *scale_out = s;
+  *channels_out = ch;
   return TRUE;
 }
 
@@ -131,7 +135,7 @@ check_layer (const EspcnInt8Layer *l, int idx, gint32 in_max, GError **error)
 }
 
 static gboolean
-check_metadata (GHashTable *metadata, int scale, int features, GError **error)
+check_metadata (GHashTable *metadata, int scale, int features, int channels, GError **error)
 {
   const char *method = metadata ? g_hash_table_lookup (metadata, "method") : NULL;
   if (method == NULL || *method == '\0')
@@ -145,17 +149,19 @@ check_metadata (GHashTable *metadata, int scale, int features, GError **error)
     if (k == NULL || v == NULL || !g_utf8_validate (k, -1, NULL) || !g_utf8_validate (v, -1, NULL))
       FAIL ("metadata: a key or value is NULL or not valid UTF-8");
   }
-  static const struct { const char *key; } ints[] = { { "scale" }, { "features" } };
+  const struct { const char *key; int expect; const char *from; } ints[] = {
+    { "scale", scale, "conv3.weight's outputs" }, { "features", features, "conv1.weight's outputs" },
+    { "channels", channels, "conv1.weight's input channels" } };
   for (gsize i = 0; i < G_N_ELEMENTS (ints); i++) {
     const char *s = g_hash_table_lookup (metadata, ints[i].key);
     if (s == NULL)
       continue;
-    int expect = i == 0 ? scale : features;
+    int expect = ints[i].expect;
     int v2;
     if (!espcn_int8_parse_int (s, 100000, &v2))
       FAIL ("metadata: '%s' = \"%s\" is not a decimal integer", ints[i].key, s);
     if (v2 != expect)
-      FAIL ("metadata: '%s' = %d disagrees with the tensors (%d)", ints[i].key, v2, expect);
+      FAIL ("metadata: '%s' = %d disagrees with the tensors (%d, from %s)", ints[i].key, v2, expect, ints[i].from);
   }
   return TRUE;
 }
@@ -179,13 +185,13 @@ espcn_int8_model_new (const EspcnInt8Layer layers[ESPCN_INT8_N_LAYERS], GHashTab
 {
   g_return_val_if_fail (layers != NULL, NULL);
 
-  int out_c[3], in_c[3], k[3], scale;
+  int out_c[3], in_c[3], k[3], scale, channels;
   for (int i = 0; i < 3; i++) {
     out_c[i] = layers[i].out_c;
     in_c[i] = layers[i].in_c;
     k[i] = layers[i].k;
   }
-  if (!espcn_int8_check_chain (out_c, in_c, k, &scale, error))
+  if (!espcn_int8_check_chain (out_c, in_c, k, &scale, &channels, error))
     return NULL;
   gint32 in_max = ESPCN_PIXEL_MAX;
   for (int i = 0; i < 3; i++) {
@@ -193,13 +199,14 @@ espcn_int8_model_new (const EspcnInt8Layer layers[ESPCN_INT8_N_LAYERS], GHashTab
       return NULL;
     in_max = layers[i].out_max;
   }
-  if (!check_metadata (metadata, scale, out_c[0], error))
+  if (!check_metadata (metadata, scale, out_c[0], channels, error))
     return NULL;
 
   EspcnInt8Model *m = g_new0 (EspcnInt8Model, 1);
   g_atomic_ref_count_init (&m->rc);
   m->scale = scale;
   m->features = out_c[0];
+  m->channels = channels;
   m->metadata = copy_metadata (metadata);
   in_max = ESPCN_PIXEL_MAX;
   for (int i = 0; i < 3; i++) {
@@ -267,6 +274,13 @@ espcn_int8_model_get_features (const EspcnInt8Model *m)
 {
   g_return_val_if_fail (m != NULL, 0);
   return m->features;
+}
+
+int
+espcn_int8_model_get_channels (const EspcnInt8Model *m)
+{
+  g_return_val_if_fail (m != NULL, 0);
+  return m->channels;
 }
 
 const char *

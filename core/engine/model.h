@@ -13,7 +13,9 @@
 G_BEGIN_DECLS
 
 #define ESPCN_INT8_FORMAT "espcn-int8"
-#define ESPCN_INT8_FORMAT_VERSION "1"
+/* The version the writer emits; the loader also reads version 1 (RGB only,
+ * no `channels` key). */
+#define ESPCN_INT8_FORMAT_VERSION "2"
 
 #define ESPCN_INT8_N_LAYERS 3
 #define ESPCN_INT8_WEIGHT_I16_MAX 4095    /* |w| bound of int16 weights (APoT, DoReFa) */
@@ -45,8 +47,9 @@ typedef struct {
 typedef struct _EspcnInt8Model EspcnInt8Model;
 
 /* Build a model from layers in memory (copied) and metadata strings (copied; may be
- * NULL; "method" is required, "scale" and "features", when present, must agree with
- * the layers).  `in_max` of each layer is ignored and derived from the chain.
+ * NULL; "method" is required, "scale", "features" and "channels", when present, must
+ * agree with the layers).  conv1's input channels C (1: luma, 3: RGB) decide the
+ * model's channels; conv3 must then have C*s^2 outputs.  `in_max` of each layer is ignored and derived from the chain.
  * Runs the full validation; fails with a message naming the layer and the fault. */
 EspcnInt8Model *espcn_int8_model_new (const EspcnInt8Layer layers[ESPCN_INT8_N_LAYERS],
                                       GHashTable *metadata, GError **error);
@@ -69,6 +72,9 @@ void espcn_int8_model_unref (EspcnInt8Model *m);
 int espcn_int8_model_get_scale (const EspcnInt8Model *m);
 /* F, conv1's output channels. */
 int espcn_int8_model_get_features (const EspcnInt8Model *m);
+/* C, the image channels the model reads and writes: 3 (RGB) or 1 (luma, Y).
+ * A luma model runs on ESPCN_PIXEL_LAYOUT_Y8 frames (engine/engine.h). */
+int espcn_int8_model_get_channels (const EspcnInt8Model *m);
 /* The quantization method that produced the model ("lsq", ...). */
 const char *espcn_int8_model_get_method (const EspcnInt8Model *m);
 /* A metadata string, or NULL when absent. */

@@ -8,7 +8,12 @@
  * layers are fused and the intermediate rows stay in L2.  A stripe recomputes
  * the 2 + 1 + 1 = 4 halo rows above and below it, so stripes are independent
  * and the bytes do not depend on the number of threads.  Buffers belong to the
- * runner and only grow; the worker threads live as long as the runner. */
+ * runner and only grow; the worker threads live as long as the runner.
+ *
+ * A luma model's input rows are the Y bytes as they are (1 byte per pixel,
+ * with the few readable bytes past the padding its conv1 kernel may touch),
+ * and its conv3 rows, s^2 channels in pixel-shuffle order, go straight into
+ * the output Y plane (EspcnKernels.shuffle_y). */
 #include "engine/engine.h"
 #include "cpu/cpu.h"
 #include "engine/kernels.h"
@@ -22,7 +27,7 @@
 #define MAX_THREADS 64
 #define IN_RING 5
 #define HID_RING 3
-#define IN_CS 4      /* conv1 input: R, G, B, 0 */
+#define IN_CS_RGB 4  /* conv1 input of an RGB model: R, G, B, 0 per pixel; of a luma model: Y, 1 byte */
 
 typedef struct {
   EspcnRunner *r;
@@ -40,6 +45,9 @@ typedef struct {
 struct _EspcnRunner {
   EspcnInt8Model *m;
   int s;
+  int channels;        /* 3 (RGB) or 1 (luma) */
+  int in_cs;           /* bytes per pixel of the conv1 input rows: IN_CS_RGB or 1 */
+  int in_overread;     /* bytes conv1 may read past an input row's right padding (kernels.h) */
   int n_threads;
   EspcnKernels kern;
   EspcnConvPacked pk[3];
@@ -89,10 +97,15 @@ ring_slot (int row, int n)
   return q < 0 ? q + n : q;
 }
 
-/* Copies one frame row into [x][R, G, B, 0] (IN_CS bytes per pixel). */
+/* Copies one frame row into [x][R, G, B, 0] (IN_CS_RGB bytes per pixel), or a
+ * Y row as it is. */
 static void
 unpack_row (const guint8 *src, const EspcnPixelLayout *lay, int width, guint8 *d)
 {
+  if (lay->bpp == 1) {
+    memcpy (d, src, width);
+    return;
+  }
   /* ORC reads 32-bit words: only rows on a 4-byte boundary (its C fallback
    * would be an unaligned access, undefined behaviour). */
   if (lay->bpp == 4 && G_BYTE_ORDER == G_LITTLE_ENDIAN && ((guintptr) src & 3) == 0) {
@@ -124,9 +137,10 @@ unpack_row (const guint8 *src, const EspcnPixelLayout *lay, int width, guint8 *d
   }
 }
 
-/* Input row y as [width + 4][IN_CS], or the zero row outside the frame.  The
- * left padding was zeroed at allocation and is never written; the right one is
- * cleared on each fill, since a wider frame may have left data there. */
+/* Input row y as [width + 4][in_cs] (and in_overread bytes more), or the zero
+ * row outside the frame.  The left padding was zeroed at allocation and is
+ * never written; the right one is cleared on each fill, since a wider frame may
+ * have left data there. */
 static const guint8 *
 get_in (Stripe *st, int y)
 {
@@ -137,8 +151,8 @@ get_in (Stripe *st, int y)
   guint8 *row = st->in_ring[slot];
   if (st->in_tag[slot] != y) {
     gint64 t0 = stage_clock (r);
-    unpack_row (r->in + (gsize) y * r->in_stride, &r->in_layout, r->width, row + 2 * IN_CS);
-    memset (row + (gsize) (r->width + 2) * IN_CS, 0, 2 * IN_CS);
+    unpack_row (r->in + (gsize) y * r->in_stride, &r->in_layout, r->width, row + 2 * r->in_cs);
+    memset (row + (gsize) (r->width + 2) * r->in_cs, 0, 2 * r->in_cs + r->in_overread);
     stage_add (st, ESPCN_RUNNER_STAGE_PACK, t0);
     st->in_tag[slot] = y;
   }
@@ -197,7 +211,9 @@ static void
 shuffle_row (EspcnRunner *r, const guint8 *c3, int y)
 {
   guint8 *dst = r->out + (gsize) y * r->s * r->out_stride;
-  if (r->out_orc)
+  if (r->channels == 1)
+    r->kern.shuffle_y (c3, r->pk[2].out_cs, r->width, r->s, dst, r->out_stride);
+  else if (r->out_orc)
     espcn_shuffle_row_orc (c3, r->pk[2].out_cs, r->width, r->s, dst, r->out_stride, &r->out_layout);
   else
     espcn_shuffle_row_c (c3, r->pk[2].out_cs, r->width, r->s, dst, r->out_stride, &r->out_layout);
@@ -247,7 +263,7 @@ ensure_capacity (EspcnRunner *r, int width, GError **error)
     return TRUE;
   gsize cs1 = r->pk[0].out_cs, cs2 = r->pk[1].out_cs, cs3 = r->pk[2].out_cs, w = width;
   /* Every row rounded up to 64 bytes so each starts on a cache line. */
-  gsize in_row = ((w + 4) * IN_CS + 63) / 64 * 64, c1_row = ((w + 2) * cs1 + 63) / 64 * 64;
+  gsize in_row = ((w + 4) * r->in_cs + r->in_overread + 63) / 64 * 64, c1_row = ((w + 2) * cs1 + 63) / 64 * 64;
   gsize c2_row = ((w + 2) * cs2 + 63) / 64 * 64, c3_row = (w * cs3 + 63) / 64 * 64;
   gsize zero_row = MAX (in_row, MAX (c1_row, c2_row));
   gsize total = IN_RING * in_row + HID_RING * (c1_row + c2_row) + zero_row + c3_row;
@@ -326,6 +342,9 @@ espcn_runner_new_full (EspcnInt8Model *m, int n_threads, EspcnIsa isa, GError **
   EspcnRunner *r = g_new0 (EspcnRunner, 1);
   r->m = espcn_int8_model_ref (m);
   r->s = espcn_int8_model_get_scale (m);
+  r->channels = espcn_int8_model_get_channels (m);
+  r->in_cs = r->channels == 1 ? 1 : IN_CS_RGB;
+  r->in_overread = espcn_conv_row_overread (espcn_int8_model_get_layer (m, 0)->k, r->in_cs);
   r->n_threads = n_threads;
   g_mutex_init (&r->lock);
   g_cond_init (&r->done);
@@ -344,10 +363,13 @@ espcn_runner_new_full (EspcnInt8Model *m, int n_threads, EspcnIsa isa, GError **
   /* ORC only at x4: its output stage measured faster than C there and slower at
    * x2 and x3 (0.83 -> 0.62 ms, 0.50 -> 0.57 ms and 0.23 -> 0.33 ms per 320x180
    * frame, one thread), where the C path's rows are short memcpy-like loops. */
-  r->orc_output = kisa != ESPCN_KERNELS_C && s == 4 && (espcn_cpu_flags () & ESPCN_CPU_ORC) != 0;
-  espcn_conv_pack (&r->pk[0], espcn_int8_model_get_layer (m, 0), IN_CS, NULL, FALSE);
+  r->orc_output = kisa != ESPCN_KERNELS_C && s == 4 && r->channels == 3
+      && (espcn_cpu_flags () & ESPCN_CPU_ORC) != 0;
+  espcn_conv_pack (&r->pk[0], espcn_int8_model_get_layer (m, 0), r->in_cs, NULL, FALSE);
   espcn_conv_pack (&r->pk[1], espcn_int8_model_get_layer (m, 1), r->pk[0].out_cs, NULL, FALSE);
-  espcn_conv_pack (&r->pk[2], espcn_int8_model_get_layer (m, 2), r->pk[1].out_cs, perm, FALSE);
+  /* A luma model's conv3 channels i * s + j are already in output order. */
+  espcn_conv_pack (&r->pk[2], espcn_int8_model_get_layer (m, 2), r->pk[1].out_cs,
+      r->channels == 1 ? NULL : perm, FALSE);
   if (r->orc_output)
     espcn_conv_pack (&r->pk3_orc, espcn_int8_model_get_layer (m, 2), r->pk[1].out_cs, perm_orc, FALSE);
 

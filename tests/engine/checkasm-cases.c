@@ -113,17 +113,21 @@ layer_make (EspcnRng *rng, const Spec *s, Case *r)
 }
 
 /* The input rows: channels >= in_c and the padding pixels 0, as the runner
- * stores them; each row at its own, possibly odd, address. */
+ * stores them; each row at its own, possibly odd, address.  The bytes a
+ * one-channel kernel may read past the right padding (kernels.h) are random:
+ * their weights are zero, so they must not change anything. */
 static void
 rows_make (EspcnRng *rng, const Spec *s, Case *c)
 {
-  const int k = s->k, cs = s->in_cs;
-  gsize row = (gsize) (s->width + k - 1) * cs, pitch = row + 16;
+  const int k = s->k, cs = s->in_cs, over = espcn_conv_row_overread (k, cs);
+  gsize row = (gsize) (s->width + k - 1) * cs, pitch = row + over + 16;
   c->buf = g_malloc0 (pitch * k);
   int p = k / 2;
   for (int ky = 0; ky < k; ky++) {
     guint8 *r = c->buf + ky * pitch + espcn_rng_below (rng, 16);
     c->rows[ky] = r;
+    for (int i = 0; i < over; i++)
+      r[row + i] = (guint8) espcn_rng_below (rng, 256);
     for (int x = p; x < s->width + p; x++)
       for (int ch = 0; ch < s->in_c; ch++)
         r[(gsize) x * cs + ch] = (guint8) (s->mode != VAL_RANDOM ? s->in_max
@@ -299,4 +303,75 @@ checkasm_assert_extreme_sums_exact (EspcnKernelIsa isa)
       g_assert_cmpint (out[c], ==, 100 + c);
     espcn_conv_packed_clear (&p);
   }
+}
+
+gboolean
+checkasm_one_channel (EspcnKernelIsa isa, guint64 seed, int *n_cases)
+{
+  EspcnRng rng;
+  espcn_rng_seed (&rng, seed);
+  const int out_cs[] = { 2, 8, 16, 24, 64 };
+  gboolean ok = TRUE;
+  for (int width = 1; width <= 70 && ok; width++) {
+    /* conv1 of a luma model: 5x5x1 over 255-level pixels, int8 or int16 weights
+     * (both widen); every few widths also a 7-bit input through vpmaddubsw, and k 3. */
+    int oc = out_cs[espcn_rng_below (&rng, G_N_ELEMENTS (out_cs))];
+    gboolean i16 = width % 2, small = width % 5 == 0;
+    Spec s = { .out_c = oc, .in_c = 1, .in_cs = 1, .k = width % 7 == 3 ? 3 : 5, .width = width,
+      .wmax = i16 ? 4095 : 127, .in_max = small && !i16 ? 127 : 255, .qmax = width % 3 ? 127 : 255,
+      .mode = VAL_RANDOM, .wild = width % 4 == 0, .ties = width % 4 == 1 };
+    Case c;
+    case_make (&rng, &s, &c);
+    ok = kernel_case (isa, &c, s.in_max > 127 && !i16, n_cases);
+    case_clear (&c);
+  }
+  /* Extremes: every weight +max / -max / alternating, every pixel 255. */
+  const ValMode wmodes[] = { VAL_MAX, VAL_MIN, VAL_ALTERNATE };
+  for (gsize wm = 0; wm < G_N_ELEMENTS (wmodes) && ok; wm++)
+    for (int i16 = 0; i16 < 2 && ok; i16++) {
+      Spec s = { .out_c = 64, .in_c = 1, .in_cs = 1, .k = 5, .width = 37, .wmax = i16 ? 4095 : 127, .in_max = 255,
+        .qmax = 127, .mode = wmodes[wm] };
+      Case c;
+      case_make (&rng, &s, &c);
+      ok = kernel_case (isa, &c, !i16, n_cases);
+      case_clear (&c);
+    }
+  return ok;
+}
+
+gboolean
+checkasm_shuffle_y (EspcnKernelIsa isa, guint64 seed, int *n_cases)
+{
+  EspcnRng rng;
+  espcn_rng_seed (&rng, seed);
+  EspcnKernels ref, var;
+  espcn_kernels_init (&ref, ESPCN_KERNELS_C);
+  espcn_kernels_init (&var, isa);
+  gboolean ok = TRUE;
+  for (int s = 2; s <= 4 && ok; s++)
+    for (int width = 1; width <= 70 && ok; width++) {
+      int cs = (s * s + 7) / 8 * 8;  /* conv3's s^2 channels padded to whole blocks, as the runner packs them */
+      gsize stride = (gsize) width * s + espcn_rng_below (&rng, 9), n = stride * s + GUARD;
+      /* The conv3 row at an odd address; the output at one too, sometimes. */
+      gsize off = espcn_rng_below (&rng, 4);
+      g_autofree guint8 *c3buf = g_malloc ((gsize) width * cs + off);
+      guint8 *c3 = c3buf + off;
+      for (gsize i = 0; i < (gsize) width * cs; i++)
+        c3[i] = (guint8) espcn_rng_below (&rng, 256);
+      g_autofree guint8 *a = g_malloc (n), *b = g_malloc (n + 1);
+      memset (a, CANARY, n);
+      memset (b, CANARY, n + 1);
+      guint8 *bo = b + (width % 2);
+      ref.shuffle_y (c3, cs, width, s, a, stride);
+      var.shuffle_y (c3, cs, width, s, bo, stride);
+      for (gsize i = 0; i < n && ok; i++)
+        if (bo[i] != a[i]) {
+          g_test_message ("%s shuffle_y x%d width %d stride %" G_GSIZE_FORMAT ": byte %" G_GSIZE_FORMAT
+              " (row %d) is %d, reference %d", var.name, s, width, stride, i, (int) (i / stride), bo[i], a[i]);
+          ok = FALSE;
+        }
+      if (n_cases != NULL)
+        (*n_cases)++;
+    }
+  return ok;
 }

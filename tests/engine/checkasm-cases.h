@@ -32,6 +32,16 @@ gboolean checkasm_every_width (EspcnKernelIsa isa, guint64 seed, int *n_cases);
  * accumulator off by one changes an output. */
 gboolean checkasm_extremes (EspcnKernelIsa isa, guint64 seed, int *n_cases);
 
+/* One-channel input rows (a luma model's conv1: in_cs 1, 5x5x1 taps read as
+ * two 4-byte groups per kernel row, the bytes past the padding random): every
+ * width 1..70, int8 and int16 weights, 255- and 127-level inputs, any
+ * requantization, and weights and inputs at their extremes. */
+gboolean checkasm_one_channel (EspcnKernelIsa isa, guint64 seed, int *n_cases);
+
+/* The luma output stage (EspcnKernels.shuffle_y) at x2, x3 and x4, every width
+ * 1..70, odd strides and addresses; nothing written past the rows' pixels. */
+gboolean checkasm_shuffle_y (EspcnKernelIsa isa, guint64 seed, int *n_cases);
+
 /* Plain arithmetic rather than agreement with the C kernel: 8 channels of one
  * pixel with every product at its largest (int8 and int16), y = 100 + c
  * exactly.  Asserts. */

@@ -61,6 +61,27 @@ test_kernels_match_c_at_extremes (void)
       g_assert_true (checkasm_extremes (isa, 0xe77, NULL));
 }
 
+/* A luma model's conv1 (one-byte pixels) and output stage. */
+static void
+test_kernels_match_c_on_one_channel_rows (void)
+{
+  int n = 0;
+  for (int isa = ESPCN_KERNELS_C + 1; isa < ESPCN_KERNELS_N; isa++)
+    if (espcn_kernels_isa_supported (isa))
+      g_assert_true (checkasm_one_channel (isa, 0x1c4a, &n));
+  g_test_message ("%d one-channel cases", n);
+}
+
+static void
+test_shuffle_y_matches_c (void)
+{
+  int n = 0;
+  for (int isa = ESPCN_KERNELS_C + 1; isa < ESPCN_KERNELS_N; isa++)
+    if (espcn_kernels_isa_supported (isa))
+      g_assert_true (checkasm_shuffle_y (isa, 0x5f1, &n));
+  g_test_message ("%d shuffle_y cases", n);
+}
+
 /* Every kernel, the C reference included. */
 static void
 test_extreme_sums_are_exact (void)
@@ -107,6 +128,7 @@ static const EspcnPixelLayout layouts[] = {
   { 3, 0, 1, 2 }, { 3, 2, 1, 0 }, { 4, 0, 1, 2 }, { 4, 2, 1, 0 }, { 4, 1, 2, 3 }, { 4, 3, 2, 1 },
   { 5, 4, 0, 2 }, { 3, 1, 2, 0 },
 };
+static const EspcnPixelLayout y8_layout[] = { ESPCN_PIXEL_LAYOUT_Y8 };
 
 /* Runner (every ISA, 1..3 threads) against the reference on one model; sizes
  * (w, h) pairs. */
@@ -114,6 +136,9 @@ static void
 check_runner (EspcnRng *rng, EspcnInt8Model *m, const int (*sizes)[2], gsize n_sizes, const char *what)
 {
   int s = espcn_int8_model_get_scale (m);
+  gboolean luma = espcn_int8_model_get_channels (m) == 1;
+  const EspcnPixelLayout *lays = luma ? y8_layout : layouts;
+  gsize n_lays = luma ? G_N_ELEMENTS (y8_layout) : G_N_ELEMENTS (layouts);
   const EspcnIsa isas[] = { ESPCN_ISA_C, ESPCN_ISA_SSE41, ESPCN_ISA_AVX2, ESPCN_ISA_NEON };
   const EspcnKernelIsa kisas[] = { ESPCN_KERNELS_C, ESPCN_KERNELS_SSE41, ESPCN_KERNELS_AVX2, ESPCN_KERNELS_NEON };
   for (gsize ii = 0; ii < G_N_ELEMENTS (isas); ii++) {
@@ -125,8 +150,8 @@ check_runner (EspcnRng *rng, EspcnInt8Model *m, const int (*sizes)[2], gsize n_s
       g_assert_no_error (error);
       for (gsize si = 0; si < n_sizes; si++) {
         int w = sizes[si][0], h = sizes[si][1];
-        const EspcnPixelLayout *il = &layouts[espcn_rng_below (rng, G_N_ELEMENTS (layouts))];
-        const EspcnPixelLayout *ol = &layouts[espcn_rng_below (rng, G_N_ELEMENTS (layouts))];
+        const EspcnPixelLayout *il = &lays[espcn_rng_below (rng, n_lays)];
+        const EspcnPixelLayout *ol = &lays[espcn_rng_below (rng, n_lays)];
         gsize is = (gsize) w * il->bpp + espcn_rng_below (rng, 5), os = (gsize) w * s * ol->bpp + espcn_rng_below (rng, 7);
         g_autofree guint8 *in = g_malloc ((gsize) h * is);
         test_fill_random (rng, in, (gsize) h * is);
@@ -173,6 +198,33 @@ test_runner_matches_reference_on_random_models (void)
           sizes[i][1] = 1 + (int) espcn_rng_below (&rng, 9);
         }
         g_autofree char *what = g_strdup_printf ("F=%d x%d %s", feats[fi], s, wide ? "int16" : "int8");
+        check_runner (&rng, m, (const int (*)[2]) sizes, n, what);
+      }
+}
+
+/* Luma models (conv1 5x5x1, conv3 s^2 outputs into a Y plane) on Y8 frames:
+ * every width 1..40 and odd heights up to 9, each scale, int8 and int16. */
+static void
+test_runner_matches_reference_on_luma_models (void)
+{
+  EspcnRng rng;
+  espcn_rng_seed (&rng, 0x1a4a);
+  const int feats[] = { 64, 8, 16 };
+  for (gsize fi = 0; fi < G_N_ELEMENTS (feats); fi++)
+    for (int s = 2; s <= 4; s++)
+      for (int wide = 0; wide < 2; wide++) {
+        g_autoptr (TestLayers) t = test_layers_random_channels (&rng, feats[fi], s, wide, 1);
+        g_autoptr (EspcnInt8Model) m = test_layers_build (t);
+        g_assert_cmpint (espcn_int8_model_get_channels (m), ==, 1);
+        /* F = 64 is slow on the C runner: a sample of widths; small F: all of them. */
+        int sizes[40][2], n = 0;
+        for (int w = 1; w <= 40; w++)
+          if (feats[fi] != 64 || w % 7 == 1 || w == 40) {
+            sizes[n][0] = w;
+            sizes[n][1] = 1 + 2 * (int) espcn_rng_below (&rng, 5);
+            n++;
+          }
+        g_autofree char *what = g_strdup_printf ("luma F=%d x%d %s", feats[fi], s, wide ? "int16" : "int8");
         check_runner (&rng, m, (const int (*)[2]) sizes, n, what);
       }
 }
@@ -333,11 +385,15 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/checkasm/kernels-match-c-on-random-layers", test_kernels_match_c_on_random_layers);
   g_test_add_func ("/engine/checkasm/kernels-match-c-at-every-width", test_kernels_match_c_at_every_width);
   g_test_add_func ("/engine/checkasm/kernels-match-c-at-extremes", test_kernels_match_c_at_extremes);
+  g_test_add_func ("/engine/checkasm/kernels-match-c-on-one-channel-rows", test_kernels_match_c_on_one_channel_rows);
+  g_test_add_func ("/engine/checkasm/shuffle-y-matches-c", test_shuffle_y_matches_c);
   g_test_add_func ("/engine/checkasm/extreme-sums-are-exact", test_extreme_sums_are_exact);
   g_test_add_func ("/engine/checkasm/requant-clamps-results-beyond-32-bits",
       test_requant_clamps_results_beyond_32_bits);
   g_test_add_func ("/engine/checkasm/runner-matches-reference-on-random-models",
       test_runner_matches_reference_on_random_models);
+  g_test_add_func ("/engine/checkasm/runner-matches-reference-on-luma-models",
+      test_runner_matches_reference_on_luma_models);
   g_test_add_func ("/engine/checkasm/runner-matches-reference-at-extremes", test_runner_matches_reference_at_extremes);
   return g_test_run ();
 }

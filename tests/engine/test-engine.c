@@ -70,6 +70,96 @@ test_reference_matches_naive (void)
     check_against_naive (100 + i, cases[i].f, cases[i].s, cases[i].wide, cases[i].w, cases[i].h);
 }
 
+/* A luma model (conv1 5x5x1, conv3 s^2 outputs) on a Y plane: the reference
+ * against the independent naive forward, the runner against the reference, at
+ * odd sizes and padded strides. */
+static void
+test_luma_model_matches_naive (void)
+{
+  const struct { int f, s, wide, w, h; } cases[] = {
+    { 4, 2, 0, 1, 1 }, { 8, 2, 0, 7, 5 }, { 6, 3, 1, 9, 6 }, { 8, 4, 0, 13, 7 }, { 16, 4, 1, 11, 3 },
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++) {
+    EspcnRng rng;
+    espcn_rng_seed (&rng, 300 + i);
+    int w = cases[i].w, h = cases[i].h, s = cases[i].s;
+    g_autoptr (TestLayers) t = test_layers_random_channels (&rng, cases[i].f, s, cases[i].wide, 1);
+    g_autoptr (EspcnInt8Model) m = test_layers_build (t);
+    gsize is = (gsize) w + 3, os = (gsize) w * s + 5, on = os * h * s;
+    g_autofree guint8 *in = g_malloc (is * h);
+    test_fill_random (&rng, in, is * h);
+    g_autofree guint8 *tight = g_malloc ((gsize) w * h);
+    for (int y = 0; y < h; y++)
+      memcpy (tight + (gsize) y * w, in + y * is, w);
+    g_autofree guint8 *want = g_malloc ((gsize) w * s * h * s);
+    test_naive_forward (m, tight, w, h, want);
+    g_autofree guint8 *ref = g_malloc (on), *got = g_malloc (on);
+    memset (ref, 0xa5, on);
+    memset (got, 0xa5, on);
+    g_assert_true (espcn_engine_process_reference (m, in, is, &ESPCN_PIXEL_LAYOUT_Y8, w, h, ref, os,
+        &ESPCN_PIXEL_LAYOUT_Y8, NULL));
+    g_autoptr (EspcnRunner) r = espcn_runner_new (m, 2, NULL);
+    g_assert_true (espcn_runner_process (r, in, is, &ESPCN_PIXEL_LAYOUT_Y8, w, h, got, os, &ESPCN_PIXEL_LAYOUT_Y8,
+        NULL));
+    g_assert_cmpmem (got, on, ref, on);
+    /* Not a flat image: the comparison means something. */
+    gboolean seen[256] = { FALSE };
+    int distinct = 0;
+    for (gsize j = 0; j < (gsize) w * s * h * s; j++)
+      if (!seen[want[j]]) {
+        seen[want[j]] = TRUE;
+        distinct++;
+      }
+    g_assert_cmpint (distinct, >=, MIN (8, w * h * s * s / 2));
+    for (int y = 0; y < h * s; y++) {
+      g_assert_cmpmem (ref + (gsize) y * os, (gsize) w * s, want + (gsize) y * w * s, (gsize) w * s);
+      for (gsize x = (gsize) w * s; x < os; x++)
+        g_assert_cmpint (ref[(gsize) y * os + x], ==, 0xa5);  /* stride padding untouched */
+    }
+  }
+}
+
+/* A frame whose layout has the other channel count than the model is refused
+ * by both paths with a message naming both; so is a malformed one-byte layout. */
+static void
+test_layout_channels_must_match_the_model (void)
+{
+  EspcnRng rng;
+  espcn_rng_seed (&rng, 9);
+  g_autoptr (TestLayers) tl = test_layers_random_channels (&rng, 4, 2, FALSE, 1);
+  g_autoptr (EspcnInt8Model) luma = test_layers_build (tl);
+  g_autoptr (TestLayers) tr = test_layers_hand ();
+  g_autoptr (EspcnInt8Model) rgb = test_layers_build (tr);
+  const EspcnPixelLayout *y8 = &ESPCN_PIXEL_LAYOUT_Y8, *rgbl = &ESPCN_PIXEL_LAYOUT_RGB;
+  const EspcnPixelLayout bad_y = { 1, 0, 1, 0 };
+  guint8 in[4 * 4 * 3] = { 0 }, out[8 * 8 * 3];
+  const struct { EspcnInt8Model *m; const EspcnPixelLayout *il, *ol; const char *n1, *n2; } cases[] = {
+    { rgb, y8, rgbl, "input layout has 1 channel (Y", "an RGB model (3 channels)" },
+    { rgb, rgbl, y8, "output layout has 1 channel (Y", "an RGB model (3 channels)" },
+    { luma, rgbl, y8, "input layout has 3 channels (RGB", "a luma model (1 channel)" },
+    { luma, y8, rgbl, "output layout has 3 channels (RGB", "a luma model (1 channel)" },
+    { luma, &bad_y, y8, "bpp 1", "offsets 0" },
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++) {
+    g_autoptr (EspcnRunner) r = espcn_runner_new (cases[i].m, 1, NULL);
+    for (int use_runner = 0; use_runner < 2; use_runner++) {
+      g_autoptr (GError) error = NULL;
+      gsize is = 4 * (gsize) cases[i].il->bpp, os = 8 * (gsize) cases[i].ol->bpp;
+      gboolean ok = use_runner
+          ? espcn_runner_process (r, in, is, cases[i].il, 4, 4, out, os, cases[i].ol, &error)
+          : espcn_engine_process_reference (cases[i].m, in, is, cases[i].il, 4, 4, out, os, cases[i].ol, &error);
+      g_assert_false (ok);
+      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+      if (strstr (error->message, cases[i].n1) == NULL || strstr (error->message, cases[i].n2) == NULL)
+        g_error ("case %" G_GSIZE_FORMAT ": message '%s' lacks '%s' / '%s'", i, error->message, cases[i].n1,
+            cases[i].n2);
+    }
+  }
+  g_assert_true (espcn_pixel_layout_validate (y8, NULL));
+  g_assert_cmpint (espcn_pixel_layout_get_channels (y8), ==, 1);
+  g_assert_cmpint (espcn_pixel_layout_get_channels (rgbl), ==, 3);
+}
+
 static const EspcnPixelLayout layouts[] = {
   { 3, 0, 1, 2 }, { 3, 2, 1, 0 }, { 4, 0, 1, 2 }, { 4, 2, 1, 0 }, { 4, 1, 2, 3 }, { 4, 3, 2, 1 },
   { 5, 4, 0, 2 }, { 3, 1, 2, 0 },
@@ -349,6 +439,8 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/runner/share-one-model-across-threads", test_runners_share_one_model_across_threads);
   g_test_add_func ("/engine/runner/keeps-model-alive", test_runner_keeps_model_alive);
   g_test_add_func ("/engine/frames/invalid-are-refused", test_invalid_frames_are_refused);
+  g_test_add_func ("/engine/luma/matches-naive", test_luma_model_matches_naive);
+  g_test_add_func ("/engine/luma/layout-channels-must-match-the-model", test_layout_channels_must_match_the_model);
   g_test_add_func ("/engine/runner/stage-timing", test_runner_stage_timing);
   return g_test_run ();
 }

@@ -196,6 +196,19 @@ assert_same_model (const EspcnInt8Model *a, const EspcnInt8Model *b)
   }
 }
 
+/* The model saved to bytes and loaded again, asserted to be the same model. */
+static EspcnInt8Model *
+save_and_reload (const EspcnInt8Model *m)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) b = espcn_int8_model_save_to_bytes (m, &error);
+  g_assert_no_error (error);
+  EspcnInt8Model *m2 = load_bytes (b, &error);
+  g_assert_no_error (error);
+  assert_same_model (m, m2);
+  return m2;
+}
+
 static void
 test_valid_model_round_trips (void)
 {
@@ -214,11 +227,7 @@ test_valid_model_round_trips (void)
     g_assert_cmpint (espcn_int8_model_get_layer (m, 0)->in_max, ==, 255);
 
     g_autoptr (GError) error = NULL;
-    g_autoptr (GBytes) b = espcn_int8_model_save_to_bytes (m, &error);
-    g_assert_no_error (error);
-    g_autoptr (EspcnInt8Model) m2 = load_bytes (b, &error);
-    g_assert_no_error (error);
-    assert_same_model (m, m2);
+    g_autoptr (EspcnInt8Model) m2 = save_and_reload (m);
     g_assert_cmpstr (espcn_int8_model_get_metadata (m2, "recipe"), ==, "unit test, \"quoted\" ünïcode");
     g_assert_cmpstr (espcn_int8_model_get_metadata (m2, "x-unknown-key"), ==, "kept");
     g_assert_cmpstr (espcn_int8_model_get_metadata (m2, "format"), ==, "espcn-int8");
@@ -229,9 +238,12 @@ test_valid_model_round_trips (void)
     g_assert_nonnull (espcn_int8_model_get_layer (m2, 1)->weight_scale);
     g_assert_cmpfloat (espcn_int8_model_get_layer (m2, 1)->weight_scale[2], ==, 0.003f);
     g_assert_null (espcn_int8_model_get_layer (m2, 2)->weight_scale);
+    g_assert_cmpstr (espcn_int8_model_get_metadata (m2, "format_version"), ==, "2");
+    g_assert_cmpstr (espcn_int8_model_get_metadata (m2, "channels"), ==, "3");
+    g_assert_cmpint (espcn_int8_model_get_channels (m2), ==, 3);
     g_autofree const char **keys = espcn_int8_model_get_metadata_keys (m2);
-    g_assert_cmpstr (keys[0], ==, "features");
-    g_assert_cmpuint (g_strv_length ((char **) keys), ==, 7);
+    g_assert_cmpstr (keys[0], ==, "channels");
+    g_assert_cmpuint (g_strv_length ((char **) keys), ==, 8);
 
     /* Through a file, too. */
     g_autofree char *dir = espcn_test_make_tmp_dir ("espcn-engine-XXXXXX");
@@ -276,10 +288,10 @@ static void
 test_file_errors_name_the_path (void)
 {
   g_autoptr (RawModel) r = small_raw (FALSE);
-  g_hash_table_insert (r->meta, g_strdup ("format_version"), g_strdup ("2"));
+  g_hash_table_insert (r->meta, g_strdup ("format_version"), g_strdup ("3"));
   g_autoptr (GBytes) b = raw_to_bytes (r);
   g_autofree char *dir = espcn_test_make_tmp_dir ("espcn-engine-XXXXXX");
-  g_autofree char *path = g_build_filename (dir, "v2.safetensors", NULL);
+  g_autofree char *path = g_build_filename (dir, "v3.safetensors", NULL);
   g_assert_true (g_file_set_contents (path, g_bytes_get_data (b, NULL), g_bytes_get_size (b), NULL));
   g_autoptr (GError) error = NULL;
   g_assert_null (espcn_int8_model_load (path, &error));
@@ -288,6 +300,151 @@ test_file_errors_name_the_path (void)
   g_assert_nonnull (strstr (error->message, "format_version"));
   g_unlink (path);
   g_rmdir (dir);
+}
+
+/* ------------------------------------------------------------ channels (format version 2) */
+
+static RawModel *raw_with_channels (int f, int c2_out, int c3_out, int k1);
+
+/* A raw file of random layers with `channels` image channels, written as
+ * format_version `version` with metadata `channels` (NULL: no key). */
+static RawModel *
+raw_channels (int channels, int version, const char *channels_key)
+{
+  EspcnRng rng;
+  espcn_rng_seed (&rng, 21);
+  TestLayers *t = test_layers_random_channels (&rng, 4, 2, FALSE, channels);
+  RawModel *r = raw_from_layers (t, 2);
+  r->layers = t;
+  g_hash_table_insert (r->meta, g_strdup ("format_version"), g_strdup_printf ("%d", version));
+  if (channels_key != NULL)
+    g_hash_table_insert (r->meta, g_strdup ("channels"), g_strdup (channels_key));
+  return r;
+}
+
+static EspcnInt8Model *
+load_raw_ok (RawModel *r)
+{
+  g_autoptr (GBytes) b = raw_to_bytes (r);
+  g_autoptr (GError) error = NULL;
+  EspcnInt8Model *m = load_bytes (b, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (m);
+  return m;
+}
+
+/* Version 1 files (the shipped presets) have no `channels` key and are RGB. */
+static void
+test_version_1_loads_as_rgb (void)
+{
+  g_autoptr (RawModel) r = small_raw (FALSE);
+  g_assert_cmpstr (g_hash_table_lookup (r->meta, "format_version"), ==, "1");
+  g_assert_null (g_hash_table_lookup (r->meta, "channels"));
+  g_autoptr (EspcnInt8Model) m = load_raw_ok (r);
+  g_assert_cmpint (espcn_int8_model_get_channels (m), ==, 3);
+  g_assert_cmpint (espcn_int8_model_get_layer (m, 0)->in_c, ==, 3);
+  /* An explicit "3" is allowed in version 1 too. */
+  g_hash_table_insert (r->meta, g_strdup ("channels"), g_strdup ("3"));
+  g_autoptr (EspcnInt8Model) m2 = load_raw_ok (r);
+  g_assert_cmpint (espcn_int8_model_get_channels (m2), ==, 3);
+}
+
+/* A luma model: conv1 5x5x1, conv3 s^2 outputs, version 2 with channels "1";
+ * it round-trips through the writer with its channels. */
+static void
+test_version_2_luma_loads_and_round_trips (void)
+{
+  for (int s = 2; s <= 4; s++)
+    for (int wide = 0; wide < 2; wide++) {
+      EspcnRng rng;
+      espcn_rng_seed (&rng, 60 + s);
+      TestLayers *t = test_layers_random_channels (&rng, 8, s, wide, 1);
+      g_autoptr (RawModel) r = raw_from_layers (t, s);
+      r->layers = t;
+      g_hash_table_insert (r->meta, g_strdup ("format_version"), g_strdup ("2"));
+      g_hash_table_insert (r->meta, g_strdup ("channels"), g_strdup ("1"));
+      g_autoptr (EspcnInt8Model) m = load_raw_ok (r);
+      g_assert_cmpint (espcn_int8_model_get_channels (m), ==, 1);
+      g_assert_cmpint (espcn_int8_model_get_scale (m), ==, s);
+      g_assert_cmpint (espcn_int8_model_get_layer (m, 0)->in_c, ==, 1);
+      g_assert_cmpint (espcn_int8_model_get_layer (m, 2)->out_c, ==, s * s);
+      g_autoptr (EspcnInt8Model) m2 = save_and_reload (m);
+      g_assert_cmpint (espcn_int8_model_get_channels (m2), ==, 1);
+      g_assert_cmpstr (espcn_int8_model_get_metadata (m2, "channels"), ==, "1");
+      g_assert_cmpstr (espcn_int8_model_get_metadata (m2, "format_version"), ==, "2");
+      /* Built in memory (as the exporter does), it is the same model. */
+      g_hash_table_insert (t->metadata, g_strdup ("method"), g_strdup ("lsq"));
+      g_autoptr (EspcnInt8Model) m3 = test_layers_build (t);
+      g_assert_cmpint (espcn_int8_model_get_channels (m3), ==, 1);
+      assert_same_model (m, m3);
+    }
+}
+
+/* A version 1 file saved again becomes version 2 with channels "3". */
+static void
+test_writer_emits_version_2_with_channels (void)
+{
+  g_autoptr (RawModel) r = small_raw (TRUE);
+  g_autoptr (EspcnInt8Model) m = load_raw_ok (r);
+  g_autoptr (GBytes) b = espcn_int8_model_save_to_bytes (m, NULL);
+  gsize len;
+  const guint8 *d = g_bytes_get_data (b, &len);
+  g_autoptr (EspcnSafetensors) st = espcn_safetensors_load_data (d, len, NULL);
+  g_assert_nonnull (st);
+  g_assert_cmpstr (espcn_safetensors_get_metadata (st, "format_version"), ==, "2");
+  g_assert_cmpstr (espcn_safetensors_get_metadata (st, "channels"), ==, "3");
+}
+
+static void
+test_channel_mismatches_are_refused (void)
+{
+  const struct { int channels, version; const char *key, *n1, *n2; } cases[] = {
+    { 3, 2, NULL, "'channels' is missing", NULL },
+    { 1, 2, NULL, "'channels' is missing", NULL },
+    { 3, 2, "1", "'channels' is 1 (luma)", "conv1.weight has 3 input channels" },
+    { 1, 2, "3", "'channels' is 3 (RGB)", "conv1.weight has 1 input channel" },
+    { 3, 2, "2", "'channels' is \"2\"", "\"1\" (luma) or \"3\" (RGB)" },
+    { 3, 2, "y", "'channels' is \"y\"", NULL },
+    { 3, 2, "03", "'channels' is \"03\"", NULL },
+    { 1, 1, NULL, "format_version 1", "conv1.weight has 1 input channel" },
+    { 1, 1, "1", "format_version 1", "'channels' is \"1\"" },
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++) {
+    g_autoptr (RawModel) r = raw_channels (cases[i].channels, cases[i].version, cases[i].key);
+    expect_failure (r, cases[i].n1, cases[i].n2);
+  }
+  /* conv1 says luma but conv3 has RGB's 3*s^2 outputs (and the other way round). */
+  {
+    g_autoptr (RawModel) r = raw_with_channels (4, 2, 12, 5);
+    Spec *w = find_spec (r, "conv1.weight");
+    w->shape[1] = 1;
+    w->nbytes /= 3;
+    g_hash_table_insert (r->meta, g_strdup ("format_version"), g_strdup ("2"));
+    g_hash_table_insert (r->meta, g_strdup ("channels"), g_strdup ("1"));
+    expect_failure (r, "conv3.weight has 12 output channels", "1*s^2 (4, 9 or 16)");
+  }
+  {
+    g_autoptr (RawModel) r = raw_with_channels (4, 2, 16, 5);
+    g_hash_table_insert (r->meta, g_strdup ("format_version"), g_strdup ("2"));
+    g_hash_table_insert (r->meta, g_strdup ("channels"), g_strdup ("3"));
+    expect_failure (r, "conv3.weight has 16 output channels", "3*s^2 (12, 27 or 48)");
+  }
+  /* In memory: conv1 with 2 inputs, and metadata disagreeing with the layers. */
+  {
+    EspcnRng rng;
+    espcn_rng_seed (&rng, 5);
+    g_autoptr (TestLayers) t = test_layers_random_channels (&rng, 4, 2, FALSE, 1);
+    g_hash_table_insert (t->metadata, g_strdup ("channels"), g_strdup ("3"));
+    g_autoptr (GError) error = NULL;
+    g_assert_null (espcn_int8_model_new (t->l, t->metadata, &error));
+    g_assert_nonnull (strstr (error->message, "'channels' = 3"));
+    g_assert_nonnull (strstr (error->message, "conv1.weight's input channels"));
+    g_clear_error (&error);
+    g_hash_table_insert (t->metadata, g_strdup ("channels"), g_strdup ("1"));
+    t->l[0].in_c = 2;
+    g_assert_null (espcn_int8_model_new (t->l, t->metadata, &error));
+    g_assert_nonnull (strstr (error->message, "conv1.weight: 2 input channels"));
+  }
 }
 
 /* ------------------------------------------------------------ container faults */
@@ -414,7 +571,8 @@ test_metadata_faults_are_refused (void)
     { "format", NULL, "format" },
     { "format", "espcn-float", "format" },
     { "format_version", NULL, "format_version" },
-    { "format_version", "2", "format_version" },
+    { "format_version", "3", "format_version" },
+    { "format_version", "0", "format_version" },
     { "format_version", "1.0", "format_version" },
     { "scale", NULL, "scale" },
     { "scale", "3", "scale" },
@@ -672,6 +830,10 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/loader/shift-may-be-int8", test_shift_may_be_int8);
   g_test_add_func ("/engine/loader/missing-file-is-an-error", test_missing_file_is_an_error);
   g_test_add_func ("/engine/loader/file-errors-name-the-path", test_file_errors_name_the_path);
+  g_test_add_func ("/engine/loader/version-1-loads-as-rgb", test_version_1_loads_as_rgb);
+  g_test_add_func ("/engine/loader/version-2-luma-loads-and-round-trips", test_version_2_luma_loads_and_round_trips);
+  g_test_add_func ("/engine/loader/writer-emits-version-2-with-channels", test_writer_emits_version_2_with_channels);
+  g_test_add_func ("/engine/loader/channel-mismatches-are-refused", test_channel_mismatches_are_refused);
   g_test_add_func ("/engine/loader/every-truncation-is-refused", test_every_truncation_is_refused);
   g_test_add_func ("/engine/loader/bit-flips-never-crash", test_bit_flips_never_crash);
   g_test_add_func ("/engine/loader/container-faults-are-refused", test_container_faults_are_refused);

@@ -24,12 +24,12 @@ alloc_layer (TestLayers *t, int i, int out_c, int in_c, int k)
 }
 
 static TestLayers *
-test_layers_alloc (int f, int s)
+test_layers_alloc (int f, int s, int channels)
 {
   TestLayers *t = g_new0 (TestLayers, 1);
-  alloc_layer (t, 0, f, 3, 5);
+  alloc_layer (t, 0, f, channels, 5);
   alloc_layer (t, 1, f / 2, f, 3);
-  alloc_layer (t, 2, 3 * s * s, f / 2, 3);
+  alloc_layer (t, 2, channels * s * s, f / 2, 3);
   t->metadata = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   g_hash_table_insert (t->metadata, g_strdup ("method"), g_strdup ("test"));
   return t;
@@ -38,7 +38,13 @@ test_layers_alloc (int f, int s)
 TestLayers *
 test_layers_random (EspcnRng *rng, int f, int s, gboolean wide)
 {
-  TestLayers *t = test_layers_alloc (f, s);
+  return test_layers_random_channels (rng, f, s, wide, 3);
+}
+
+TestLayers *
+test_layers_random_channels (EspcnRng *rng, int f, int s, gboolean wide, int channels)
+{
+  TestLayers *t = test_layers_alloc (f, s, channels);
   gint32 hid_max = wide ? 255 : 127;
   gint32 in_max = 255;
   for (int i = 0; i < 3; i++) {
@@ -73,7 +79,7 @@ test_layers_random (EspcnRng *rng, int f, int s, gboolean wide)
 TestLayers *
 test_layers_hand (void)
 {
-  TestLayers *t = test_layers_alloc (4, 2);
+  TestLayers *t = test_layers_alloc (4, 2, 3);
   for (int i = 0; i < 3; i++) {
     t->l[i].weight_dtype = ESPCN_WEIGHT_I8;
     t->l[i].out_max = i < 2 ? 127 : 255;
@@ -165,19 +171,20 @@ test_naive_forward (const EspcnInt8Model *m, const guint8 *rgb, int w, int h, gu
 {
   g_assert_cmpint (LDBL_MANT_DIG, >=, 64);
   int s = espcn_int8_model_get_scale (m);
-  g_autofree long double *x = g_new (long double, (gsize) w * h * 3);
-  for (gsize i = 0; i < (gsize) w * h * 3; i++)
+  int nc = espcn_int8_model_get_channels (m);
+  g_autofree long double *x = g_new (long double, (gsize) w * h * nc);
+  for (gsize i = 0; i < (gsize) w * h * nc; i++)
     x[i] = rgb[i];
   g_autofree long double *a = naive_conv (espcn_int8_model_get_layer (m, 0), x, w, h);
   g_autofree long double *b = naive_conv (espcn_int8_model_get_layer (m, 1), a, w, h);
   g_autofree long double *c = naive_conv (espcn_int8_model_get_layer (m, 2), b, w, h);
-  int oc = 3 * s * s;
+  int oc = nc * s * s;
   /* Walk the output and find each value's source channel. */
   for (int Y = 0; Y < h * s; Y++)
     for (int X = 0; X < w * s; X++)
-      for (int col = 0; col < 3; col++) {
+      for (int col = 0; col < nc; col++) {
         int ch = col * s * s + (Y % s) * s + (X % s);
-        out_rgb[((gsize) Y * w * s + X) * 3 + col] = (guint8) c[((gsize) (Y / s) * w + X / s) * oc + ch];
+        out_rgb[((gsize) Y * w * s + X) * nc + col] = (guint8) c[((gsize) (Y / s) * w + X / s) * oc + ch];
       }
 }
 

@@ -21,12 +21,15 @@ typedef struct {
 /* Random but sensible layers: outputs spread over [0, out_max], not all clamped.
  * wide = TRUE gives int16 weights and 255-level hidden activations. */
 TestLayers *test_layers_random (EspcnRng *rng, int features, int scale, gboolean wide);
+/* The same with `channels` image channels: 3 (RGB) or 1 (a luma model). */
+TestLayers *test_layers_random_channels (EspcnRng *rng, int features, int scale, gboolean wide, int channels);
 /* The hand-computed model of test-engine.c (F = 4, s = 2). */
 TestLayers *test_layers_hand (void);
 void test_layers_free (TestLayers *t);
 EspcnInt8Model *test_layers_build (TestLayers *t);  /* asserts success */
 
-/* Naive forward to a packed RGB (bpp 3, tight stride) output of (w*s) x (h*s). */
+/* Naive forward of a packed image of the model's C channels (RGB or Y, tight
+ * stride) to a packed output of (w*s) x (h*s) pixels of C bytes. */
 void test_naive_forward (const EspcnInt8Model *m, const guint8 *rgb, int w, int h, guint8 *out_rgb);
 
 void test_fill_random (EspcnRng *rng, guint8 *p, gsize n);

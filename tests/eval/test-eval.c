@@ -358,6 +358,7 @@ test_inspect_prints_layers_and_refuses_truncated (void)
   g_autofree char *out = run_tool ("ESPCN_INSPECT", args, &status, NULL);
   g_assert_true (exited_ok (status));
   g_assert_nonnull (strstr (out, "method = lsq"));
+  g_assert_nonnull (strstr (out, "3 channels (RGB)"));
   for (int i = 1; i <= 3; i++) {
     g_autofree char *line = g_strdup_printf ("conv%d: weight [", i);
     g_assert_nonnull (strstr (out, line));

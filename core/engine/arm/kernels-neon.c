@@ -65,7 +65,7 @@ finish_store (const EspcnConvPacked *p, int ob, const int32x4_t acc[4], guint8 *
 ALWAYS_INLINE void
 u7s8_tile (const EspcnConvPacked *p, const guint8 *const *rows, int x, guint8 *dst, const int P, int ob)
 {
-  const int cs = p->in_cs, k = p->k, steps = k * cs / 4;
+  const int cs = p->in_cs, k = p->k, steps = p->row_steps;
   int32x4_t acc[NEON_P][4];
   for (int i = 0; i < P; i++)
     for (int q = 0; q < 4; q++)
@@ -108,7 +108,7 @@ u7s8_tile (const EspcnConvPacked *p, const guint8 *const *rows, int x, guint8 *d
 ALWAYS_INLINE void
 wide_tile (const EspcnConvPacked *p, const guint8 *const *rows, int x, guint8 *dst, const int P, int ob)
 {
-  const int cs = p->in_cs, k = p->k, steps = k * cs / 4;
+  const int cs = p->in_cs, k = p->k, steps = p->row_steps;
   int32x4_t acc[NEON_P][4];
   for (int i = 0; i < P; i++)
     for (int q = 0; q < 4; q++)
@@ -154,6 +154,34 @@ wide_tile (const EspcnConvPacked *p, const guint8 *const *rows, int x, guint8 *d
         tile (p, rows, x, dst, 1, ob);                                                                    \
   }
 
+/* The luma output stage.  x4: a conv3 row holds 16 bytes per LR pixel,
+ * sub-rows 0..3 of 4 bytes; vld4q_u32 de-interleaves four pixels into the four
+ * output rows.  x2: 8 bytes per pixel, sub-rows of 2 bytes then 4 padding
+ * bytes; vld4q_u16 de-interleaves eight pixels.  x3 and the last pixels of a
+ * row: the plain C loop. */
+static void
+shuffle_y_neon (const guint8 *c3, int cs, int width, int s, guint8 *out, gsize out_stride)
+{
+  int x = 0;
+  if (s == 4 && cs == 16) {
+    for (; x + 4 <= width; x += 4) {
+      uint32x4x4_t v = vld4q_u32 ((const guint32 *) (const void *) (c3 + (gsize) x * 16));
+      guint8 *dst = out + (gsize) x * 4;
+      for (int i = 0; i < 4; i++)
+        vst1q_u8 (dst + i * out_stride, vreinterpretq_u8_u32 (v.val[i]));
+    }
+  } else if (s == 2 && cs == 8) {
+    for (; x + 8 <= width; x += 8) {
+      uint16x8x4_t v = vld4q_u16 ((const guint16 *) (const void *) (c3 + (gsize) x * 8));
+      guint8 *dst = out + (gsize) x * 2;
+      vst1q_u8 (dst, vreinterpretq_u8_u16 (v.val[0]));
+      vst1q_u8 (dst + out_stride, vreinterpretq_u8_u16 (v.val[1]));
+    }
+  }
+  if (x < width)
+    espcn_shuffle_y_c (c3 + (gsize) x * cs, cs, width - x, s, out + (gsize) x * s, out_stride);
+}
+
 ROW_KERNEL (conv_row_u7s8_neon, u7s8_tile)
 ROW_KERNEL (conv_row_wide_neon, wide_tile)
 
@@ -163,4 +191,5 @@ espcn_kernels_init_neon (EspcnKernels *k)
   k->name = "neon";
   k->conv_row[ESPCN_CONV_U7S8] = conv_row_u7s8_neon;
   k->conv_row[ESPCN_CONV_WIDE] = conv_row_wide_neon;
+  k->shuffle_y = shuffle_y_neon;
 }

@@ -23,6 +23,7 @@
  * lanes (vpmuludq, vpsrlvq), then clamped to qmax. */
 #include "engine/kernels.h"
 #include "engine/x86/row-kernel.h"
+#include "engine/x86/shuffle-y.h"
 
 #include <immintrin.h>
 #include <string.h>
@@ -68,7 +69,7 @@ ALWAYS_INLINE void
 u7s8_tile (const EspcnConvPacked *p, const guint8 *const *rows, int x, guint8 *dst, const int P, const int OBB,
            int ob0)
 {
-  const int cs = p->in_cs, k = p->k, steps = k * cs / 4;
+  const int cs = p->in_cs, k = p->k, steps = p->row_steps;
   const __m256i ones = _mm256_set1_epi16 (1);
   __m256i acc[4][4];
   for (int b = 0; b < OBB; b++) {
@@ -101,7 +102,7 @@ ALWAYS_INLINE void
 wide_tile (const EspcnConvPacked *p, const guint8 *const *rows, int x, guint8 *dst, const int P, const int OBB,
            int ob0)
 {
-  const int cs = p->in_cs, k = p->k, steps = k * cs / 4;
+  const int cs = p->in_cs, k = p->k, steps = p->row_steps;
   /* Bytes 0,1 (then 2,3) of each dword, zero-extended to two s16. */
   const __m256i lo_pair = _mm256_setr_epi8 (0, -1, 1, -1, 0, -1, 1, -1, 0, -1, 1, -1, 0, -1, 1, -1,
       0, -1, 1, -1, 0, -1, 1, -1, 0, -1, 1, -1, 0, -1, 1, -1);
@@ -154,4 +155,5 @@ espcn_kernels_init_avx2 (EspcnKernels *k)
   k->name = "avx2";
   k->conv_row[ESPCN_CONV_U7S8] = conv_row_u7s8_avx2;
   k->conv_row[ESPCN_CONV_WIDE] = conv_row_wide_avx2;
+  k->shuffle_y = shuffle_y_x86;
 }

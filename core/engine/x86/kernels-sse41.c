@@ -26,6 +26,7 @@
  * 64-bit compare). */
 #include "engine/kernels.h"
 #include "engine/x86/row-kernel.h"
+#include "engine/x86/shuffle-y.h"
 
 #include <smmintrin.h>
 #include <string.h>
@@ -85,7 +86,7 @@ ALWAYS_INLINE void
 u7s8_tile (const EspcnConvPacked *p, const guint8 *const *rows, int x, guint8 *dst, const int P, const int OBB,
            int ob0)
 {
-  const int cs = p->in_cs, k = p->k, steps = k * cs / 4;
+  const int cs = p->in_cs, k = p->k, steps = p->row_steps;
   const __m128i ones = _mm_set1_epi16 (1);
   __m128i acc[4][4][2];
   for (int b = 0; b < OBB; b++)
@@ -122,7 +123,7 @@ ALWAYS_INLINE void
 wide_tile (const EspcnConvPacked *p, const guint8 *const *rows, int x, guint8 *dst, const int P, const int OBB,
            int ob0)
 {
-  const int cs = p->in_cs, k = p->k, steps = k * cs / 4;
+  const int cs = p->in_cs, k = p->k, steps = p->row_steps;
   /* Bytes 0,1 (then 2,3) of each dword, zero-extended to two s16. */
   const __m128i lo_pair = _mm_setr_epi8 (0, -1, 1, -1, 0, -1, 1, -1, 0, -1, 1, -1, 0, -1, 1, -1);
   const __m128i hi_pair = _mm_setr_epi8 (2, -1, 3, -1, 2, -1, 3, -1, 2, -1, 3, -1, 2, -1, 3, -1);
@@ -180,4 +181,5 @@ espcn_kernels_init_sse41 (EspcnKernels *k)
   k->name = "sse41";
   k->conv_row[ESPCN_CONV_U7S8] = conv_row_u7s8_sse41;
   k->conv_row[ESPCN_CONV_WIDE] = conv_row_wide_sse41;
+  k->shuffle_y = shuffle_y_x86;
 }
