@@ -196,6 +196,23 @@ test_interpolator_start_engine_matches_fake_quant (gconstpointer method)
   espcn_train_config_clear (&cfg);
 }
 
+/* Two INT8 models with the same integer layers. */
+static void
+assert_same_layers (const EspcnInt8Model *a, const EspcnInt8Model *b)
+{
+  g_assert_cmpint (espcn_int8_model_get_channels (a), ==, espcn_int8_model_get_channels (b));
+  for (int i = 0; i < ESPCN_INT8_N_LAYERS; i++) {
+    const EspcnInt8Layer *la = espcn_int8_model_get_layer (a, i), *lb = espcn_int8_model_get_layer (b, i);
+    g_assert_cmpint (la->in_c, ==, lb->in_c);
+    g_assert_cmpint (la->out_c, ==, lb->out_c);
+    gsize nw = (gsize) la->out_c * la->in_c * la->k * la->k;
+    g_assert_cmpmem (la->weight, nw * 2, lb->weight, nw * 2);
+    g_assert_cmpmem (la->bias, la->out_c * 4, lb->bias, lb->out_c * 4);
+    g_assert_cmpmem (la->multiplier, la->out_c * 4, lb->multiplier, lb->out_c * 4);
+    g_assert_cmpmem (la->shift, la->out_c * 4, lb->shift, lb->out_c * 4);
+  }
+}
+
 /* The same for the luma network (--channels y): Y through the model, the
  * chroma from bicubic, on both sides. */
 static void
@@ -256,6 +273,21 @@ test_luma_training_improves_and_exports (void)
   g_assert_true (espcn_runner_process (runner, in, w, &ESPCN_PIXEL_LAYOUT_Y8, w, h, out, 2 * w,
       &ESPCN_PIXEL_LAYOUT_Y8, &error));
   g_assert_no_error (error);
+
+  /* espcn-export writes the same model from the checkpoint; espcn-inspect names it luma. */
+  g_autofree char *out_bin = g_build_filename (tmp_dir, "luma-exported.bin", NULL);
+  int status;
+  const char *args[] = { tr.checkpoint_path, out_bin, NULL };
+  g_autofree char *text = run_tool ("ESPCN_EXPORT", args, &status, NULL);
+  g_assert_true (exited_ok (status));
+  g_autoptr (EspcnInt8Model) b = espcn_int8_model_load (out_bin, &error);
+  g_assert_no_error (error);
+  assert_same_layers (m, b);
+  g_assert_nonnull (strstr (espcn_int8_model_get_metadata (b, "recipe"), "--channels y"));
+  const char *iargs[] = { out_bin, NULL };
+  g_autofree char *itext = run_tool ("ESPCN_INSPECT", iargs, &status, NULL);
+  g_assert_true (exited_ok (status));
+  g_assert_nonnull (strstr (itext, "1 channel (luma"));
   espcn_train_result_clear (&tr);
   espcn_train_config_clear (&cfg);
 }
@@ -441,14 +473,7 @@ test_export_tool_reproduces_the_trainer_export (void)
   g_assert_no_error (error);
   g_assert_cmpstr (espcn_int8_model_get_method (b), ==, "lsq");
   g_assert_nonnull (strstr (espcn_int8_model_get_metadata (b, "recipe"), "--method lsq"));
-  for (int i = 0; i < ESPCN_INT8_N_LAYERS; i++) {
-    const EspcnInt8Layer *la = espcn_int8_model_get_layer (a, i), *lb = espcn_int8_model_get_layer (b, i);
-    gsize nw = (gsize) la->out_c * la->in_c * la->k * la->k;
-    g_assert_cmpmem (la->weight, nw * 2, lb->weight, nw * 2);
-    g_assert_cmpmem (la->bias, la->out_c * 4, lb->bias, lb->out_c * 4);
-    g_assert_cmpmem (la->multiplier, la->out_c * 4, lb->multiplier, lb->out_c * 4);
-    g_assert_cmpmem (la->shift, la->out_c * 4, lb->shift, lb->out_c * 4);
-  }
+  assert_same_layers (a, b);
 
   /* A float-only run cannot be exported. */
   g_autofree char *err = NULL;
