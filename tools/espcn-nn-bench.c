@@ -65,7 +65,7 @@ main (int argc, char **argv)
     g_printerr ("espcn-nn-bench: invalid option values (scale 2..4, patch a multiple of scale, counts >= 1)\n");
     return 2;
   }
-  EspcnFloatModelConfig cfg = { scale, features };
+  EspcnFloatModelConfig cfg = { scale, features, 3 };
   g_autoptr (EspcnFloatModel) model = espcn_float_model_new (&cfg, 1, &error);
   if (!model) {
     g_printerr ("espcn-nn-bench: %s\n", error->message);

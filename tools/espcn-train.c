@@ -128,7 +128,8 @@ main (int argc, char **argv)
   EspcnTrainConfig cfg;
   espcn_train_config_init (&cfg);
 
-  g_autofree char *data = NULL, *out = NULL, *method = NULL, *resume = NULL, *init = NULL, *loss = NULL, *start = NULL;
+  g_autofree char *data = NULL, *out = NULL, *method = NULL, *resume = NULL, *init = NULL, *loss = NULL, *start = NULL,
+                   *channels = NULL;
   gint64 seed = 42, stop_after = 0;
   gboolean bench = FALSE, no_progress = FALSE, quiet = FALSE, no_export = FALSE, lsq_linear = FALSE;
   int bits = 8, repeats = 1;
@@ -147,6 +148,7 @@ main (int argc, char **argv)
     { "lr", 0, 0, G_OPTION_ARG_DOUBLE, &cfg.lr, "Adam learning rate, cosine-annealed per step to 0 [1e-3]", "LR" },
     { "lr-warmup", 0, 0, G_OPTION_ARG_INT, &cfg.lr_warmup, "Steps of linear learning-rate warm-up from 0 [0]", "STEPS" },
     { "loss", 0, 0, G_OPTION_ARG_STRING, &loss, "l1, l2 or charbonnier [l1]", "L" },
+    { "channels", 0, 0, G_OPTION_ARG_STRING, &channels, "rgb (the network reads and writes R, G, B) or y (the luma network on BT.601 Y, for YUV video) [rgb]", "C" },
     { "features", 0, 0, G_OPTION_ARG_INT, &cfg.features, "Feature width F of conv1 (conv2 has F/2) [64]", "F" },
     { "num-train", 0, 0, G_OPTION_ARG_INT, &cfg.num_train, "Training images drawn from the train split [200]", "N" },
     { "num-val", 0, 0, G_OPTION_ARG_INT, &cfg.num_val, "Validation images drawn from the validation split [50]", "N" },
@@ -205,6 +207,16 @@ main (int argc, char **argv)
     return fail (&view, NULL, error);
   if (start != NULL && !espcn_start_from_name (start, &cfg.start, &error))
     return fail (&view, NULL, error);
+  if (channels != NULL) {
+    if (g_strcmp0 (channels, "y") == 0)
+      cfg.channels = 1;
+    else if (g_strcmp0 (channels, "rgb") == 0)
+      cfg.channels = 3;
+    else {
+      fprintf (stderr, "espcn-train: --channels '%s': choose rgb or y (luma)\n", channels);
+      return 1;
+    }
+  }
 
   if (bench) {
     int threads = cfg.threads > 0 ? cfg.threads : (int) g_get_num_processors ();

@@ -7,7 +7,10 @@
 # env: ESPCN_PRESET_JOBS=N fine-tunes N methods at once, one thread each (default 1:
 #      one at a time on all cores; the models are the same either way);
 #      ESPCN_PRESET_FLOAT_EPOCHS, ESPCN_PRESET_QAT_EPOCHS override the epochs below;
-#      ESPCN_PRESET_METHODS="adaround ..." retrains only these methods (default: all six).
+#      ESPCN_PRESET_METHODS="adaround ..." retrains only these methods (default: all six);
+#      ESPCN_PRESET_CHANNELS="rgb y" trains the RGB presets (<method>[-x<s>].bin), the
+#      luma ones (<method>-y[-x<s>].bin, espcn-train --channels y, the same recipe on
+#      BT.601 Y) or both (default: rgb).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 builddir=${ESPCN_BUILDDIR:-build}
@@ -29,12 +32,19 @@ augment=(--dihedral --zoom-min "$zoom_min")
 # 29.87).  1000 > the train tiles of either edition (209, 204): all of them (the
 # default is 200).
 sampling=(--balance-classes --num-train 1000)
+read -r -a channel_sets <<< "${ESPCN_PRESET_CHANNELS:-rgb}"
+for c in "${channel_sets[@]}"; do
+  case "$c" in rgb|y) ;; *) echo "ESPCN_PRESET_CHANNELS: '$c' is not rgb or y" >&2; exit 2 ;; esac
+done
 scales=("$@")
 [ ${#scales[@]} -gt 0 ] || scales=(4 3 2)
 [ -d "$data/images" ] || "$builddir/tools/espcn-sample-data" "$data"
 mkdir -p presets
+for c in "${channel_sets[@]}"; do
 for s in "${scales[@]}"; do
-  out=runs/presets-x$s
+  # RGB: runs/presets-x4, presets/lsq.bin; luma: runs/presets-y-x4, presets/lsq-y.bin.
+  out=runs/presets-x$s suffix=
+  [ "$c" = y ] && out=runs/presets-y-x$s suffix=-y
   # LR patches of 24 pixels and thousands of short epochs at every scale: for the same
   # number of pixels seen, more and smaller steps pay more than larger patches
   # (x4 float, sample data: 30 epochs of 192 px patches 30.3 dB, 120 epochs of
@@ -58,13 +68,13 @@ for s in "${scales[@]}"; do
   [ -f "$out/none.safetensors" ] && [ "$(grep -c '"epoch"' "$out/none.json" 2>/dev/null || echo 0)" -ge "$epochs" ] &&
     grep -q "\"zoom_min\" : $zoom_min" "$out/none.json" && grep -q "\"lr\" : $float_lr" "$out/none.json" &&
     grep -q '"balance_classes" : true' "$out/none.json" && grep -q '"start" : "interp"' "$out/none.json" ||
-    "$train" --data "$data" --method none --scale "$s" --patch "$patch" --epochs "$epochs" --val-every 100 \
+    "$train" --data "$data" --method none --channels "$c" --scale "$s" --patch "$patch" --epochs "$epochs" --val-every 100 \
       --lr "$float_lr" --seed 42 "${augment[@]}" "${sampling[@]}" --out "$out" --no-progress
   threads=0
   [ "$jobs" -gt 1 ] && threads=1
   pids=()
   for m in "${methods[@]}"; do
-    "$train" --data "$data" --method "$m" --scale "$s" --patch "$patch" --epochs "$qat_epochs" --warmup 0 \
+    "$train" --data "$data" --method "$m" --channels "$c" --scale "$s" --patch "$patch" --epochs "$qat_epochs" --warmup 0 \
       --lr 2e-4 --val-every 20 --init "$out/none.safetensors" --seed 42 "${augment[@]}" "${sampling[@]}" \
       --threads "$threads" \
       --out "$out" --no-progress > "$out/$m.log" 2>&1 &
@@ -74,6 +84,7 @@ for s in "${scales[@]}"; do
   for p in "${pids[@]}"; do wait "$p"; done
   for m in "${methods[@]}"; do
     tail -n 1 "$out/$m.log"
-    if [ "$s" = 4 ]; then cp "$out/$m.bin" "presets/$m.bin"; else cp "$out/$m.bin" "presets/$m-x$s.bin"; fi
+    if [ "$s" = 4 ]; then cp "$out/$m.bin" "presets/$m$suffix.bin"; else cp "$out/$m.bin" "presets/$m$suffix-x$s.bin"; fi
   done
+done
 done

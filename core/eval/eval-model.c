@@ -6,6 +6,7 @@
 #include "data/dataset.h"
 #include "engine/engine.h"
 #include "eval/loadmodel.h"
+#include "image/luma-merge.h"
 #include "io/safetensors.h"
 
 struct _EspcnEvalModel {
@@ -147,6 +148,42 @@ espcn_eval_model_get_method (const EspcnEvalModel *m)
   return m->method;
 }
 
+/* A luma model on an RGB image: the 8-bit Y plane through the model (float or
+ * integer engine), merged with the bicubic upscale's chroma. */
+static EspcnImage *
+upscale_luma (EspcnEvalModel *m, const EspcnImage *lr, GError **error)
+{
+  const int W = lr->width * m->scale, H = lr->height * m->scale;
+  gsize n_lr = (gsize) lr->width * lr->height, n_sr = (gsize) W * H;
+  g_autoptr (EspcnImage) bic = espcn_bicubic_upscale (lr, m->scale);
+  if (bic == NULL) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "bicubic upscaling of a %dx%d image failed", lr->width,
+        lr->height);
+    return NULL;
+  }
+  g_autofree float *y_sr = g_new (float, n_sr);
+  if (m->kind == ESPCN_EVAL_INT8) {
+    g_autofree guint8 *y_lr = g_new (guint8, n_lr);
+    g_autofree guint8 *y8_sr = g_new (guint8, n_sr);
+    espcn_image_to_y8 (lr, y_lr);
+    if (!espcn_runner_process (m->runner, y_lr, (gsize) lr->width, &ESPCN_PIXEL_LAYOUT_Y8, lr->width, lr->height,
+            y8_sr, (gsize) W, &ESPCN_PIXEL_LAYOUT_Y8, error))
+      return NULL;
+    for (gsize i = 0; i < n_sr; i++)
+      y_sr[i] = y8_sr[i] / 255.0f;
+  } else {
+    g_autofree float *y_lr = g_new (float, n_lr);
+    espcn_image_to_y01 (lr, y_lr);
+    espcn_eval_checkpoint_set_fake_quant (m->ck, m->kind == ESPCN_EVAL_FAKE_QUANT);
+    espcn_float_model_forward (m->ck->model, y_lr, 1, lr->height, lr->width, y_sr);
+    espcn_eval_checkpoint_set_fake_quant (m->ck, FALSE);
+  }
+  EspcnImage *sr = espcn_image_new (W, H);
+  espcn_image_merge_luma (sr, y_sr, bic);
+  sr->gray = lr->gray;
+  return sr;
+}
+
 EspcnImage *
 espcn_eval_model_upscale (EspcnEvalModel *m, const EspcnImage *lr, GError **error)
 {
@@ -161,6 +198,8 @@ espcn_eval_model_upscale (EspcnEvalModel *m, const EspcnImage *lr, GError **erro
     return sr;
   case ESPCN_EVAL_FLOAT:
   case ESPCN_EVAL_FAKE_QUANT: {
+    if (m->ck->model->config.channels == 1)
+      return upscale_luma (m, lr, error);
     espcn_eval_checkpoint_set_fake_quant (m->ck, m->kind == ESPCN_EVAL_FAKE_QUANT);
     g_autofree float *in = g_new (float, 3 * (gsize) lr->width * lr->height);
     g_autofree float *out = g_new (float, 3 * (gsize) W * H);
@@ -172,6 +211,8 @@ espcn_eval_model_upscale (EspcnEvalModel *m, const EspcnImage *lr, GError **erro
     break;
   }
   case ESPCN_EVAL_INT8:
+    if (espcn_int8_model_get_channels (m->int8) == 1)
+      return upscale_luma (m, lr, error);
     sr = espcn_image_new (W, H);
     if (!espcn_runner_process (m->runner, lr->data, 3 * (gsize) lr->width, &ESPCN_PIXEL_LAYOUT_RGB, lr->width,
             lr->height, sr->data, 3 * (gsize) W, &ESPCN_PIXEL_LAYOUT_RGB, error)) {

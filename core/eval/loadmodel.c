@@ -30,12 +30,16 @@ espcn_eval_checkpoint_load (const char *path, GError **error)
         path, format ? format : "missing");
     return NULL;
   }
-  gint64 scale, features, quant_on = 0;
+  gint64 scale, features, quant_on = 0, channels = 3;
   if (!meta_int (st, path, "scale", 2, 4, &scale, error) ||
       !meta_int (st, path, "features", 2, 4096, &features, error))
     return NULL;
   if (espcn_safetensors_get_metadata (st, "quant_on") != NULL &&
       !meta_int (st, path, "quant_on", 0, 1, &quant_on, error))
+    return NULL;
+  /* Absent in RGB checkpoints. */
+  if (espcn_safetensors_get_metadata (st, "channels") != NULL &&
+      !meta_int (st, path, "channels", 1, 3, &channels, error))
     return NULL;
   const char *method = espcn_safetensors_get_metadata (st, "method");
   if (method == NULL)
@@ -52,7 +56,7 @@ espcn_eval_checkpoint_load (const char *path, GError **error)
   for (int i = 0; keys[i] != NULL; i++)
     g_hash_table_insert (ck->metadata, g_strdup (keys[i]), g_strdup (espcn_safetensors_get_metadata (st, keys[i])));
 
-  EspcnFloatModelConfig mc = { (int) scale, (int) features };
+  EspcnFloatModelConfig mc = { (int) scale, (int) features, (int) channels };
   ck->qat = espcn_qat_model_new (&mc, method, 1, error);
   if (ck->qat == NULL) {
     g_prefix_error (error, "%s: ", path);

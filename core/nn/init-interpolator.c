@@ -7,7 +7,7 @@
 #define N_UNKNOWNS 10 /* 3x3 taps and a bias */
 
 struct _EspcnInterpFit {
-  int scale;
+  int scale, channels;
   /* The regressors (the 3x3 LR window and 1) are the same for every phase: one
    * A^T A (upper triangle), one A^T b per phase. */
   double ata[N_UNKNOWNS][N_UNKNOWNS];
@@ -37,11 +37,12 @@ espcn_start_from_name (const char *name, EspcnStart *out, GError **error)
 }
 
 EspcnInterpFit *
-espcn_interp_fit_new (int scale)
+espcn_interp_fit_new (int scale, int channels)
 {
-  g_return_val_if_fail (scale >= 2 && scale <= 4, NULL);
+  g_return_val_if_fail (scale >= 2 && scale <= 4 && (channels == 1 || channels == 3), NULL);
   EspcnInterpFit *fit = g_new0 (EspcnInterpFit, 1);
   fit->scale = scale;
+  fit->channels = channels;
   return fit;
 }
 
@@ -54,14 +55,14 @@ espcn_interp_fit_free (EspcnInterpFit *fit)
 void
 espcn_interp_fit_add (EspcnInterpFit *fit, const float *lr, const float *hr, int n, int h, int w)
 {
-  const int s = fit->scale;
+  const int s = fit->scale, C = fit->channels;
   const size_t H = (size_t) h * s, W = (size_t) w * s;
   double a[N_UNKNOWNS];
   a[9] = 1.0;
   for (int i = 0; i < n; i++)
-    for (int c = 0; c < 3; c++) {
-      const float *l = lr + ((size_t) i * 3 + c) * h * w;
-      const float *t = hr + ((size_t) i * 3 + c) * H * W;
+    for (int c = 0; c < C; c++) {
+      const float *l = lr + ((size_t) i * C + c) * h * w;
+      const float *t = hr + ((size_t) i * C + c) * H * W;
       for (int y = 1; y + 1 < h; y++)
         for (int x = 1; x + 1 < w; x++) {
           for (int k = 0; k < 9; k++)
@@ -147,35 +148,35 @@ gboolean
 espcn_float_model_set_interpolator (EspcnFloatModel *model, const float weights[][9], const float *bias,
                                     GError **error)
 {
-  const int s = model->config.scale, F = model->cout[0], F2 = model->cout[1];
-  if (F2 < 3) {
+  const int s = model->config.scale, F = model->cout[0], F2 = model->cout[1], C = model->config.channels;
+  if (F2 < C) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-        "the interpolator start needs 3 identity channels in conv2: features %d gives %d (use features >= 6 or "
-        "--start plain)", F, F2);
+        "the interpolator start needs %d identity channels in conv2: features %d gives %d (use features >= %d or "
+        "--start plain)", C, F, F2, 2 * C);
     return FALSE;
   }
   /* conv1: output c = input c, centre of the 5x5 window. */
-  for (int c = 0; c < 3; c++) {
-    float *w = model->weight[0] + (size_t) c * 3 * 25;
-    memset (w, 0, 3 * 25 * sizeof *w);
+  for (int c = 0; c < C; c++) {
+    float *w = model->weight[0] + (size_t) c * C * 25;
+    memset (w, 0, (size_t) C * 25 * sizeof *w);
     w[(size_t) c * 25 + 12] = 1.0f;
     model->bias[0][c] = 0.0f;
   }
   /* conv2: output c = conv1's channel c, centre of the 3x3 window. */
-  for (int c = 0; c < 3; c++) {
+  for (int c = 0; c < C; c++) {
     float *w = model->weight[1] + (size_t) c * F * 9;
     memset (w, 0, (size_t) F * 9 * sizeof *w);
     w[(size_t) c * 9 + 4] = 1.0f;
     model->bias[1][c] = 0.0f;
   }
   /* conv3: phase filters on the identity channels, the rest scaled down. */
-  for (int c = 0; c < 3; c++)
+  for (int c = 0; c < C; c++)
     for (int p = 0; p < s * s; p++) {
       int o = c * s * s + p;
       float *w = model->weight[2] + (size_t) o * F2 * 9;
       for (int i = 0; i < F2 * 9; i++)
         w[i] *= ESPCN_INTERP_RESIDUAL_GAIN;
-      for (int ci = 0; ci < 3; ci++)
+      for (int ci = 0; ci < C; ci++)
         memset (w + (size_t) ci * 9, 0, 9 * sizeof *w);
       memcpy (w + (size_t) c * 9, weights[p], 9 * sizeof *w);
       model->bias[2][o] = bias[p];
@@ -188,7 +189,8 @@ espcn_float_model_start_as_interpolator (EspcnFloatModel *model, int patch, int 
                                          EspcnPairBatchFunc make_batch, gpointer user_data, GError **error)
 {
   const int s = model->config.scale, side = patch / s;
-  g_autoptr (EspcnInterpFit) fit = espcn_interp_fit_new (s);
+  g_autoptr (EspcnInterpFit) fit = espcn_interp_fit_new (s, model->config.channels);
+  /* make_batch may fill RGB before packing luma: room for 3 channels. */
   g_autofree float *lr = g_new (float, (gsize) batch * 3 * side * side);
   g_autofree float *hr = g_new (float, (gsize) batch * 3 * patch * patch);
   for (int b = 0; b < n_batches; b++) {

@@ -50,7 +50,7 @@ typedef struct {
 EspcnFloatModelConfig
 espcn_float_model_config_default (int scale)
 {
-  EspcnFloatModelConfig c = { scale, 64 };
+  EspcnFloatModelConfig c = { scale, 64, 3 };
   return c;
 }
 
@@ -64,7 +64,11 @@ init_uniform (EspcnRng *rng, float *v, size_t n, float bound)
 EspcnFloatModel *
 espcn_float_model_new (const EspcnFloatModelConfig *config, guint64 seed, GError **error)
 {
-  int s = config->scale, F = config->features;
+  int s = config->scale, F = config->features, C = config->channels ? config->channels : 3;
+  if (C != 1 && C != 3) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "float model: %d channels unsupported (1 or 3)", C);
+    return NULL;
+  }
   if (s < 2 || s > 4) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "float model: scale %d unsupported (2, 3 or 4)", s);
     return NULL;
@@ -77,7 +81,8 @@ espcn_float_model_new (const EspcnFloatModelConfig *config, guint64 seed, GError
   EspcnFloatModel *m = g_new0 (EspcnFloatModel, 1);
   EspcnFloatModelPrivate *p = m->priv = g_new0 (EspcnFloatModelPrivate, 1);
   m->config = *config;
-  int cin[3] = { 3, F, F / 2 }, cout[3] = { F, F / 2, 3 * s * s }, k[3] = { 5, 3, 3 };
+  m->config.channels = C;
+  int cin[3] = { C, F, F / 2 }, cout[3] = { F, F / 2, C * s * s }, k[3] = { 5, 3, 3 };
   EspcnRng rng;
   espcn_rng_seed (&rng, seed);
   for (int i = 0; i < 3; i++) {
@@ -210,7 +215,7 @@ ensure_buffers (EspcnFloatModel *m, int n, int h, int w)
       p->cap_xt[i] = need;
     }
   }
-  size_t img = (size_t) 3 * s * s * h * w;
+  size_t img = (size_t) m->config.channels * s * s * h * w;
   for (int c = 0; c < ESPCN_NN_CHUNKS; c++) {
     Chunk *ch = &p->chunk[c];
     if (ws > ch->ws_cap) {
@@ -276,7 +281,7 @@ phase_conv1 (void *data, int c)
   chunk_range (ps, c, &first, &last);
   for (int i = first; i < last; i++) {
     float *y = p->r1 + (size_t) i * m->cout[0] * hw;
-    espcn_conv2d_forward (&p->conv[0], ps->x + (size_t) i * 3 * hw, ps->h, ps->w, y, p->chunk[c].ws,
+    espcn_conv2d_forward (&p->conv[0], ps->x + (size_t) i * m->cin[0] * hw, ps->h, ps->w, y, p->chunk[c].ws,
                           kept_xt (ps, 0, i));
     espcn_relu_forward (y, y, m->cout[0] * hw);
   }
@@ -325,12 +330,12 @@ phase_conv3 (void *data, int c)
       o = ch->o3q;
     }
     float *sr = ps->mode == PASS_TRAIN ? ch->sr : ps->sr_out + (size_t) i * n3;
-    espcn_pixel_shuffle_forward (o, 3, h, w, s, sr);
+    espcn_pixel_shuffle_forward (o, m->config.channels, h, w, s, sr);
     if (ps->mode != PASS_TRAIN)
       continue;
     ch->loss_sum += espcn_loss_partial (ps->loss, sr, ps->hr + (size_t) i * n3, n3, ps->inv_count, ch->dsr);
     float *d = ch->o3q; /* reused: d(conv3 output) */
-    espcn_pixel_shuffle_backward (ch->dsr, 3, h, w, s, d);
+    espcn_pixel_shuffle_backward (ch->dsr, m->config.channels, h, w, s, d);
     if (m->quant_output) /* straight-through inside the pixel range, zero where clamped */
       for (size_t j = 0; j < n3; j++)
         if (!(ch->o3[j] >= 0.0f && ch->o3[j] <= 1.0f))
@@ -370,7 +375,7 @@ phase_back1 (void *data, int c)
   for (int i = first; i < last; i++) {
     float *d = dbase + (size_t) i * n1;
     espcn_relu_backward (p->r1 + (size_t) i * n1, d, d, n1);
-    espcn_conv2d_backward (&p->conv[0], ps->x + (size_t) i * 3 * hw, kept_xt (ps, 0, i), d, ps->h, ps->w, NULL, p->chunk[c].gacc[0],
+    espcn_conv2d_backward (&p->conv[0], ps->x + (size_t) i * m->cin[0] * hw, kept_xt (ps, 0, i), d, ps->h, ps->w, NULL, p->chunk[c].gacc[0],
                            p->chunk[c].ws);
   }
 }
@@ -447,7 +452,7 @@ espcn_float_model_train_step_grads (EspcnFloatModel *m, const float *lr, const f
       memset (qs[i]->grads, 0, sizeof (float) * qs[i]->n_params);
 
   size_t hw = (size_t) lr_h * lr_w, px = (size_t) n * hw;
-  size_t count = px * 3 * s * s;
+  size_t count = px * m->config.channels * s * s;
   Pass ps = { .m = m, .mode = PASS_TRAIN, .x = lr, .hr = hr, .n = n, .h = lr_h, .w = lr_w, .loss = loss,
               .inv_count = (float) (1.0 / (double) count) };
   prepare_weights (m, FALSE);
@@ -484,7 +489,7 @@ espcn_float_model_forward (EspcnFloatModel *m, const float *lr, int n, int h, in
   g_return_if_fail (m && lr && sr_out && sizes_ok (n, h, w));
   EspcnFloatModelPrivate *p = m->priv;
   int s = m->config.scale;
-  size_t in_img = (size_t) 3 * h * w, out_img = in_img * s * s;
+  size_t in_img = (size_t) m->config.channels * h * w, out_img = in_img * s * s;
   ensure_buffers (m, MIN (n, ESPCN_NN_CHUNKS), h, w);
   prepare_weights (m, FALSE);
   /* A few images at a time (one per chunk), so memory follows the image size. */

@@ -1,7 +1,9 @@
 /* espcn-gst: the float ESPCN used for training, with quantizer hooks.
  *
- *   conv1 3->F 5x5, ReLU, [aq[0]], conv2 F->F/2 3x3, ReLU, [aq[1]],
- *   conv3 F/2->3 s^2 3x3, [pixel-grid rounding], pixel shuffle by s.
+ *   conv1 C->F 5x5, ReLU, [aq[0]], conv2 F->F/2 3x3, ReLU, [aq[1]],
+ *   conv3 F/2->C s^2 3x3, [pixel-grid rounding], pixel shuffle by s,
+ *
+ * with C = 3 (RGB planes) or C = 1 (BT.601 luma Y/255, image/color.h).
  *
  * Each conv's weights pass through wq[i] (when set) before the conv.  Quantizers are
  * borrowed: the model never frees them; set a pointer to NULL to run that tensor in
@@ -31,6 +33,7 @@ G_BEGIN_DECLS
 typedef struct {
   int scale;    /* 2, 3 or 4 */
   int features; /* F, even, >= 2; default 64 */
+  int channels; /* C: 3 (RGB) or 1 (luma); 0 means 3 */
 } EspcnFloatModelConfig;
 
 typedef struct _EspcnFloatModelPrivate EspcnFloatModelPrivate;
@@ -50,7 +53,7 @@ typedef struct {
   EspcnFloatModelPrivate *priv;
 } EspcnFloatModel;
 
-/* Config {scale, 64}. */
+/* Config {scale, 64, 3}. */
 EspcnFloatModelConfig espcn_float_model_config_default (int scale);
 
 /* Allocates the model and initialises it as PyTorch's Conv2d default (weights
@@ -68,12 +71,12 @@ void espcn_float_model_set_threads (EspcnFloatModel *model, int n_threads);
 guint espcn_float_model_params (EspcnFloatModel *model, EspcnParamRef refs[ESPCN_FLOAT_MODEL_N_PARAMS]);
 
 /* One training pass: zeroes all gradients (model and quantizers), runs forward on
- * lr[n][3][lr_h][lr_w], the loss against hr[n][3][lr_h*s][lr_w*s] (mean over all
+ * lr[n][C][lr_h][lr_w], the loss against hr[n][C][lr_h*s][lr_w*s] (mean over all
  * elements) and backward.  Invalid sizes are a programming error: g_critical and NaN. */
 float espcn_float_model_train_step_grads (EspcnFloatModel *model, const float *lr, const float *hr, int n, int lr_h,
                                           int lr_w, EspcnLoss loss);
 
-/* Inference: sr_out[n][3][h*s][w*s] from lr[n][3][h][w], any h, w >= 1.  Images are
+/* Inference: sr_out[n][C][h*s][w*s] from lr[n][C][h][w], any h, w >= 1.  Images are
  * processed a few at a time, so memory grows with the image size, not with n. */
 void espcn_float_model_forward (EspcnFloatModel *model, const float *lr, int n, int h, int w, float *sr_out);
 

@@ -42,6 +42,9 @@ espcn_checkpoint_save (const char *path, EspcnQatModel *qm, EspcnAdam *adam, con
       !set_meta_int (w, "scale", model->config.scale, error) ||
       !set_meta_int (w, "features", model->config.features, error))
     return FALSE;
+  /* Written for luma only: an RGB checkpoint reads as before (absent = 3). */
+  if (model->config.channels != 3 && !set_meta_int (w, "channels", model->config.channels, error))
+    return FALSE;
 
   if (options != NULL) {
     GHashTableIter it;
@@ -79,6 +82,32 @@ meta_int (const EspcnSafetensors *st, const char *path, const char *key, gint64 
   return TRUE;
 }
 
+static const char *
+channels_name (int channels)
+{
+  return channels == 1 ? "a luma (1-channel, --channels y)" : "an RGB (3-channel, --channels rgb)";
+}
+
+/* The file's channel count (absent: 3, RGB) must be the model's. */
+static gboolean
+check_channels (const EspcnSafetensors *st, const char *path, const EspcnFloatModel *model, GError **error)
+{
+  gint64 channels = 3;
+  if (espcn_safetensors_get_metadata (st, "channels") != NULL && !meta_int (st, path, "channels", 1, 3, &channels, error))
+    return FALSE;
+  if (channels != 1 && channels != 3) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "checkpoint %s: metadata 'channels' is %d (1 or 3)", path,
+        (int) channels);
+    return FALSE;
+  }
+  if (channels != model->config.channels) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "checkpoint %s is %s model, this run trains %s model",
+        path, channels_name ((int) channels), channels_name (model->config.channels));
+    return FALSE;
+  }
+  return TRUE;
+}
+
 gboolean
 espcn_checkpoint_load (const char *path, EspcnQatModel *qm, EspcnAdam *adam, GHashTable *options,
                        EspcnTrainPosition *pos, GError **error)
@@ -108,6 +137,8 @@ espcn_checkpoint_load (const char *path, EspcnQatModel *qm, EspcnAdam *adam, GHa
         (int) features, model->config.scale, model->config.features);
     return FALSE;
   }
+  if (!check_channels (st, path, model, error))
+    return FALSE;
   if (options != NULL) {
     GHashTableIter it;
     gpointer k, v;
@@ -167,6 +198,8 @@ espcn_checkpoint_load_weights (const char *path, EspcnQatModel *qm, GError **err
         model->config.scale, model->config.features);
     return FALSE;
   }
+  if (!check_channels (st, path, model, error))
+    return FALSE;
   return restore_tensors (qm, st, path, FALSE, error);
 }
 
@@ -199,6 +232,8 @@ espcn_checkpoint_recipe_from_metadata (GHashTable *meta)
     if (v != NULL && *v != '\0')
       g_string_append_printf (s, " %s %s", keys[i][1], v);
   }
+  if (g_strcmp0 (g_hash_table_lookup (meta, "channels"), "1") == 0)
+    g_string_append (s, " --channels y");
   /* Stored as the options themselves (" --dihedral --zoom-min 0.5"). */
   const char *aug = g_hash_table_lookup (meta, "augment");
   if (aug != NULL)

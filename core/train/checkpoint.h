@@ -5,7 +5,9 @@
  * and running state, and, as metadata, the position in the run (epoch, step within
  * the epoch, Adam's step count) and the options that must not change on resume.
  * The data order and crops are drawn from streams derived from (seed, epoch, index),
- * so that position is the whole random state. */
+ * so that position is the whole random state.  A luma model's checkpoint has the
+ * metadata "channels" = "1" (an RGB one has no such key); loading either into a
+ * model of the other channel count is refused with a message naming both. */
 #pragma once
 
 #include <glib.h>

@@ -26,6 +26,8 @@ espcn_train_history_write (const EspcnTrainConfig *cfg, const EspcnTrainResult *
   json_builder_add_int_value (b, cfg->scale);
   json_builder_set_member_name (b, "features");
   json_builder_add_int_value (b, cfg->features);
+  json_builder_set_member_name (b, "channels");
+  json_builder_add_string_value (b, cfg->channels == 1 ? "y" : "rgb");
   json_builder_set_member_name (b, "epochs");
   json_builder_add_int_value (b, cfg->epochs);
   json_builder_set_member_name (b, "batch");

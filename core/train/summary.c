@@ -184,8 +184,8 @@ espcn_train_all (const EspcnTrainConfig *base, int repeats, char **table, GError
   g_string_append_printf (csv, "bicubic,0,%.4f,,,,%.4f,,%.5f,,%.4f,,0\n", bicubic[0], bicubic[1], bicubic[2],
       bicubic[0] - ref);
   g_autoptr (GString) out = g_string_new (NULL);
-  g_string_append_printf (out, "\nx%d, %d epochs, %d train / %d val images, patch %d, batch %d, seed %" G_GUINT64_FORMAT, base->scale,
-      base->epochs, (int) espcn_dataset_num_train (ds), (int) espcn_dataset_num_val (ds), base->patch, base->batch,
+  g_string_append_printf (out, "\nx%d%s, %d epochs, %d train / %d val images, patch %d, batch %d, seed %" G_GUINT64_FORMAT,
+      base->scale, base->channels == 1 ? " luma (Y through the model, bicubic chroma)" : "", base->epochs, (int) espcn_dataset_num_train (ds), (int) espcn_dataset_num_val (ds), base->patch, base->batch,
       base->seed);
   if (repeats > 1)
     g_string_append_printf (out, " .. %" G_GUINT64_FORMAT " (%d runs per method: mean, sd, range)", base->seed + repeats - 1, repeats);
@@ -197,6 +197,8 @@ espcn_train_all (const EspcnTrainConfig *base, int repeats, char **table, GError
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "scale");
   json_builder_add_int_value (b, base->scale);
+  json_builder_set_member_name (b, "channels");
+  json_builder_add_string_value (b, base->channels == 1 ? "y" : "rgb");
   json_builder_set_member_name (b, "epochs");
   json_builder_add_int_value (b, base->epochs);
   json_builder_set_member_name (b, "repeats");

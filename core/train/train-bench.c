@@ -8,7 +8,7 @@ espcn_train_bench (int scale, int features, int batch, int patch, int num_train,
                    EspcnTrainBench *out)
 {
   g_return_val_if_fail (steps >= 1 && out != NULL, FALSE);
-  EspcnFloatModelConfig mc = { scale, features };
+  EspcnFloatModelConfig mc = { scale, features, 3 };
   g_autoptr (GError) error = NULL;
   g_autoptr (EspcnFloatModel) model = espcn_float_model_new (&mc, 1, &error);
   if (model == NULL)

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "export/export.h"
+#include "image/color.h"
 #include "quant/quantizer.h"
 #include "train/checkpoint.h"
 #include "train/history.h"
@@ -29,6 +30,7 @@ espcn_train_config_init (EspcnTrainConfig *cfg)
   cfg->method = g_strdup ("none");
   cfg->scale = 4;
   cfg->features = 64;
+  cfg->channels = 3;
   cfg->epochs = 30;
   cfg->warmup_epochs = 2;
   cfg->batch = 16;
@@ -85,6 +87,8 @@ espcn_train_config_validate (const EspcnTrainConfig *cfg, GError **error)
     BAD ("unknown method '%s': choose none, lsq, pact, adaround, apot, dorefa or ste", cfg->method ? cfg->method : "");
   if (cfg->scale < 2 || cfg->scale > 4)
     BAD ("scale %d is not supported: ESPCN here upscales by 2, 3 or 4", cfg->scale);
+  if (cfg->channels != 1 && cfg->channels != 3)
+    BAD ("%d image channels: the network is RGB (3) or luma (1)", cfg->channels);
   if (cfg->features < 2 || cfg->features > 1024 || cfg->features % 2 != 0)
     BAD ("features %d must be even and between 2 and 1024", cfg->features);
   if (cfg->epochs < 1 || cfg->epochs > 100000)
@@ -138,10 +142,28 @@ typedef struct {
   const guint32 *indices;
   guint first, count;
   guint64 seed, epoch, base;
-  int patch, scale;
+  int patch, scale, channels;
   float *lr, *hr;
   GError *error;
 } FillJob;
+
+/* A luma run's pairs: each of the n RGB images in buf (3 planes of hw) becomes
+ * its Y / 255 plane, packed from the start of buf. */
+static void
+batch_to_luma (float *buf, guint n, gsize hw)
+{
+  for (guint i = 0; i < n; i++)
+    espcn_planar_rgb_to_y01 (buf + (gsize) i * 3 * hw, hw, buf + (gsize) i * hw);
+}
+
+static void
+pairs_to_channels (int channels, guint n, int patch, int scale, float *lr, float *hr)
+{
+  if (channels != 1)
+    return;
+  batch_to_luma (lr, n, (gsize) (patch / scale) * (patch / scale));
+  batch_to_luma (hr, n, (gsize) patch * patch);
+}
 
 static gpointer
 fill_worker (gpointer data)
@@ -160,14 +182,14 @@ fill_worker (gpointer data)
 
 static gboolean
 fill_batch (const EspcnDataset *ds, const guint32 *indices, guint n, guint64 seed, guint64 epoch, guint64 base,
-            int patch, int scale, float *lr, float *hr, int threads, GError **error)
+            int patch, int scale, int channels, float *lr, float *hr, int threads, GError **error)
 {
   FillJob jobs[2];
   guint n_jobs = (threads > 1 && n > 1) ? 2 : 1;
   GThread *th = NULL;
   for (guint j = 0; j < n_jobs; j++) {
     guint first = n * j / n_jobs, last = n * (j + 1) / n_jobs;
-    jobs[j] = (FillJob) { ds, indices, first, last - first, seed, epoch, base, patch, scale, lr, hr, NULL };
+    jobs[j] = (FillJob) { ds, indices, first, last - first, seed, epoch, base, patch, scale, channels, lr, hr, NULL };
   }
   if (n_jobs == 2)
     th = g_thread_new ("espcn-crops", fill_worker, &jobs[1]);
@@ -182,6 +204,17 @@ fill_batch (const EspcnDataset *ds, const guint32 *indices, guint n, guint64 see
       return FALSE;
     }
   }
+  pairs_to_channels (channels, n, patch, scale, lr, hr);
+  return TRUE;
+}
+
+/* A batch of random pairs (not from the epoch's order), in the run's channels. */
+static gboolean
+sample_batch (const EspcnTrainConfig *cfg, const EspcnDataset *ds, EspcnRng *rng, float *lr, float *hr, GError **error)
+{
+  if (!espcn_dataset_sample_batch (ds, rng, (guint) cfg->batch, cfg->patch, cfg->scale, lr, hr, error))
+    return FALSE;
+  pairs_to_channels (cfg->channels, (guint) cfg->batch, cfg->patch, cfg->scale, lr, hr);
   return TRUE;
 }
 
@@ -339,7 +372,7 @@ interp_fit_batch (gpointer data, int b, float *lr, float *hr, GError **error)
   const EspcnTrainConfig *cfg = r->cfg;
   EspcnRng rng;
   derive_rng (&rng, cfg->seed, RNG_INTERP, (guint64) b, 0);
-  return espcn_dataset_sample_batch (r->dataset, &rng, (guint) cfg->batch, cfg->patch, cfg->scale, lr, hr, error);
+  return sample_batch (cfg, r->dataset, &rng, lr, hr, error);
 }
 
 /* The weights a new run starts from: the interpolator start (a least-squares fit
@@ -399,7 +432,7 @@ run_setup (TrainRun *r, EspcnDataset *dataset, GError **error)
     return FALSE;
 
   r->threads = cfg->threads > 0 ? cfg->threads : (int) g_get_num_processors ();
-  EspcnFloatModelConfig mc = { cfg->scale, cfg->features };
+  EspcnFloatModelConfig mc = { cfg->scale, cfg->features, cfg->channels };
   r->qm = espcn_qat_model_new (&mc, cfg->method, cfg->seed, error);
   if (r->qm == NULL)
     return FALSE;
@@ -410,7 +443,7 @@ run_setup (TrainRun *r, EspcnDataset *dataset, GError **error)
   setup_optimizer (r);
 
   double bic[3];
-  if (!espcn_val_set_build (dataset, cfg->scale, &r->val, bic, error))
+  if (!espcn_val_set_build (dataset, cfg->scale, cfg->channels, &r->val, bic, error))
     return FALSE;
   r->res->bicubic_psnr_y = bic[0];
   r->res->bicubic_psnr_rgb = bic[1];
@@ -486,8 +519,7 @@ calibrate_activations (TrainRun *r, GError **error)
   for (int c = 0; c < cfg->calib_batches; c++) {
     EspcnRng rng;
     derive_rng (&rng, cfg->seed, RNG_CALIB, (guint64) c, 0);
-    if (!espcn_dataset_sample_batch (r->dataset, &rng, (guint) cfg->batch, cfg->patch, cfg->scale, r->lr_buf,
-            r->hr_buf, error))
+    if (!sample_batch (cfg, r->dataset, &rng, r->lr_buf, r->hr_buf, error))
       return FALSE;
     espcn_float_model_observe_activations (r->qm->model, r->lr_buf, cfg->batch, r->lr_side, r->lr_side);
   }
@@ -509,8 +541,8 @@ epoch_begin (TrainRun *r, int epoch, GError **error)
 
   if (r->qm->method->quantized && !r->pos.quant_on && epoch >= cfg->warmup_epochs) {
     guint n = MIN ((guint) cfg->batch, r->ntrain);
-    if (!fill_batch (r->dataset, r->order, n, cfg->seed, (guint64) epoch, 0, cfg->patch, cfg->scale, r->lr_buf,
-            r->hr_buf, r->threads, error))
+    if (!fill_batch (r->dataset, r->order, n, cfg->seed, (guint64) epoch, 0, cfg->patch, cfg->scale, cfg->channels,
+            r->lr_buf, r->hr_buf, r->threads, error))
       return FALSE;
     espcn_qat_model_start_quantization (r->qm, r->lr_buf, (int) n, r->lr_side, r->lr_side);
     r->pos.quant_on = TRUE;
@@ -527,7 +559,7 @@ train_step (TrainRun *r, int epoch, gint64 s, float *loss, GError **error)
   guint first = (guint) (s * cfg->batch);
   guint n = MIN ((guint) cfg->batch, r->ntrain - first);
   if (!fill_batch (r->dataset, r->order + first, n, cfg->seed, (guint64) epoch, first, cfg->patch, cfg->scale,
-          r->lr_buf, r->hr_buf, r->threads, error))
+          cfg->channels, r->lr_buf, r->hr_buf, r->threads, error))
     return FALSE;
   EspcnFloatModel *model = r->qm->model;
   *loss = espcn_float_model_train_step_grads (model, r->lr_buf, r->hr_buf, (int) n, r->lr_side, r->lr_side, cfg->loss);
@@ -660,11 +692,11 @@ run_export (TrainRun *r, GError **error)
   g_hash_table_insert (meta, g_strdup ("val_psnr_y"), g_strdup_printf ("%.3f", r->res->final_psnr_y));
   g_hash_table_insert (meta, g_strdup ("recipe"),
       g_strdup_printf ("espcn-train --method %s --scale %d --epochs %d --warmup %d --batch %d --patch %d --lr %g "
-                       "--num-train %d --num-val %d --seed %" G_GUINT64_FORMAT " --loss %s%s%s%s%s%s",
+                       "--num-train %d --num-val %d --seed %" G_GUINT64_FORMAT " --loss %s%s%s%s%s%s%s",
           cfg->method, cfg->scale, cfg->epochs, cfg->warmup_epochs, cfg->batch, cfg->patch, cfg->lr, cfg->num_train,
           cfg->num_val, cfg->seed, espcn_loss_name (cfg->loss), aug_opts,
           cfg->start == ESPCN_START_PLAIN ? " --start plain" : "", warmup_opt, cfg->init ? " --init " : "",
-          cfg->init ? cfg->init : ""));
+          cfg->init ? cfg->init : "", cfg->channels == 1 ? " --channels y" : ""));
   /* A fine-tuned model names its starting point; the recipe of that run too. */
   char *init_recipe = cfg->init ? espcn_checkpoint_recipe (cfg->init) : NULL;
   if (init_recipe != NULL)

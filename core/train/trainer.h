@@ -34,6 +34,7 @@ typedef struct {
   EspcnStart start;      /* without init/resume: interpolator (default) or plain initialisation */
   int scale;             /* 2, 3, 4 */
   int features;          /* F */
+  int channels;          /* 3: RGB network on RGB (default); 1: luma network on BT.601 Y / 255 */
   int epochs;
   int warmup_epochs;     /* float epochs before quantization (reference: 2) */
   int batch;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "data/dataset.h"
+#include "engine/engine.h"
 #include "engine/model.h"
 #include "eval/eval-report.h"
 #include "eval/evaluate.h"
@@ -195,6 +196,145 @@ test_interpolator_start_engine_matches_fake_quant (gconstpointer method)
   espcn_train_config_clear (&cfg);
 }
 
+/* Two INT8 models with the same integer layers. */
+static void
+assert_same_layers (const EspcnInt8Model *a, const EspcnInt8Model *b)
+{
+  g_assert_cmpint (espcn_int8_model_get_channels (a), ==, espcn_int8_model_get_channels (b));
+  for (int i = 0; i < ESPCN_INT8_N_LAYERS; i++) {
+    const EspcnInt8Layer *la = espcn_int8_model_get_layer (a, i), *lb = espcn_int8_model_get_layer (b, i);
+    g_assert_cmpint (la->in_c, ==, lb->in_c);
+    g_assert_cmpint (la->out_c, ==, lb->out_c);
+    gsize nw = (gsize) la->out_c * la->in_c * la->k * la->k;
+    g_assert_cmpmem (la->weight, nw * 2, lb->weight, nw * 2);
+    g_assert_cmpmem (la->bias, la->out_c * 4, lb->bias, lb->out_c * 4);
+    g_assert_cmpmem (la->multiplier, la->out_c * 4, lb->multiplier, lb->out_c * 4);
+    g_assert_cmpmem (la->shift, la->out_c * 4, lb->shift, lb->out_c * 4);
+  }
+}
+
+/* The same for the luma network (--channels y): Y through the model, the
+ * chroma from bicubic, on both sides. */
+static void
+test_luma_engine_matches_fake_quant (gconstpointer method)
+{
+  g_autoptr (GError) error = NULL;
+  EspcnTrainConfig cfg;
+  tiny_config (&cfg, method, "luma-interp");
+  cfg.channels = 1;
+  cfg.epochs = 4;
+  cfg.warmup_epochs = 2;
+  cfg.val_every = 4;
+  cfg.calib_batches = 2;
+  EspcnTrainResult tr;
+  if (!espcn_train_run (&cfg, NULL, &tr, &error))
+    g_error ("training the luma %s model failed: %s", (const char *) method, error->message);
+  g_autoptr (EspcnInt8Model) m = espcn_int8_model_load (tr.int8_path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (espcn_int8_model_get_channels (m), ==, 1);
+  check_engine_matches_fake_quant (tr.checkpoint_path, tr.int8_path);
+  espcn_train_result_clear (&tr);
+  espcn_train_config_clear (&cfg);
+}
+
+/* A tiny luma training from the plain start: validation Y-PSNR and the loss
+ * improve over the first epoch, and the INT8 model runs on a Y plane. */
+static void
+test_luma_training_improves_and_exports (void)
+{
+  g_autoptr (GError) error = NULL;
+  EspcnTrainConfig cfg;
+  tiny_config (&cfg, "lsq", "luma-plain");
+  cfg.channels = 1;
+  cfg.start = ESPCN_START_PLAIN;
+  cfg.epochs = 8;
+  cfg.warmup_epochs = 4;
+  cfg.lr = 3e-3;
+  EspcnTrainResult tr;
+  if (!espcn_train_run (&cfg, NULL, &tr, &error))
+    g_error ("training the luma model failed: %s", error->message);
+  const EspcnEpochMetrics *first = &g_array_index (tr.history, EspcnEpochMetrics, 0);
+  const EspcnEpochMetrics *last = &g_array_index (tr.history, EspcnEpochMetrics, tr.history->len - 1);
+  g_test_message ("luma lsq x2: epoch 1 loss %.5f val Y-PSNR %.3f dB; epoch %d loss %.5f val Y-PSNR %.3f dB "
+      "(bicubic %.3f dB)", first->train_loss, first->val_psnr_y, last->epoch, last->train_loss, last->val_psnr_y,
+      tr.bicubic_psnr_y);
+  g_assert_cmpfloat (last->train_loss, <, first->train_loss);
+  g_assert_cmpfloat (last->val_psnr_y, >, first->val_psnr_y);
+
+  g_autoptr (EspcnInt8Model) m = espcn_int8_model_load (tr.int8_path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (espcn_int8_model_get_channels (m), ==, 1);
+  g_autoptr (EspcnRunner) runner = espcn_runner_new (m, 1, &error);
+  g_assert_no_error (error);
+  const int w = 9, h = 7;
+  guint8 in[9 * 7], out[18 * 14];
+  for (int i = 0; i < w * h; i++)
+    in[i] = (guint8) (16 + (i * 37) % 220);
+  g_assert_true (espcn_runner_process (runner, in, w, &ESPCN_PIXEL_LAYOUT_Y8, w, h, out, 2 * w,
+      &ESPCN_PIXEL_LAYOUT_Y8, &error));
+  g_assert_no_error (error);
+
+  /* espcn-export writes the same model from the checkpoint; espcn-inspect names it luma. */
+  g_autofree char *out_bin = g_build_filename (tmp_dir, "luma-exported.bin", NULL);
+  int status;
+  const char *args[] = { tr.checkpoint_path, out_bin, NULL };
+  g_autofree char *text = run_tool ("ESPCN_EXPORT", args, &status, NULL);
+  g_assert_true (exited_ok (status));
+  g_autoptr (EspcnInt8Model) b = espcn_int8_model_load (out_bin, &error);
+  g_assert_no_error (error);
+  assert_same_layers (m, b);
+  g_assert_nonnull (strstr (espcn_int8_model_get_metadata (b, "recipe"), "--channels y"));
+  const char *iargs[] = { out_bin, NULL };
+  g_autofree char *itext = run_tool ("ESPCN_INSPECT", iargs, &status, NULL);
+  g_assert_true (exited_ok (status));
+  g_assert_nonnull (strstr (itext, "1 channel (luma"));
+  espcn_train_result_clear (&tr);
+  espcn_train_config_clear (&cfg);
+}
+
+/* A luma checkpoint does not resume (or start) an RGB run, nor the other way. */
+static void
+test_checkpoint_channel_mismatch_is_refused (void)
+{
+  g_autoptr (GError) error = NULL;
+  EspcnTrainConfig cfg;
+  tiny_config (&cfg, "none", "luma-stop");
+  cfg.channels = 1;
+  cfg.epochs = 2;
+  cfg.stop_after = 1;
+  EspcnTrainResult tr;
+  g_assert_true (espcn_train_run (&cfg, NULL, &tr, &error));
+  g_assert_true (tr.interrupted);
+  g_autofree char *luma_ckpt = g_strdup (tr.checkpoint_path);
+  espcn_train_result_clear (&tr);
+
+  cfg.channels = 3;
+  cfg.stop_after = 0;
+  cfg.resume = g_strdup (luma_ckpt);
+  g_assert_false (espcn_train_run (&cfg, NULL, &tr, &error));
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, "luma"));
+  g_assert_nonnull (strstr (error->message, "this run trains an RGB"));
+  g_clear_error (&error);
+  espcn_train_result_clear (&tr);
+
+  g_clear_pointer (&cfg.resume, g_free);
+  cfg.init = g_strdup (luma_ckpt);
+  g_assert_false (espcn_train_run (&cfg, NULL, &tr, &error));
+  g_assert_nonnull (strstr (error->message, "luma"));
+  g_clear_error (&error);
+  espcn_train_result_clear (&tr);
+
+  /* The RGB model of the fixture into a luma run. */
+  g_clear_pointer (&cfg.init, g_free);
+  cfg.channels = 1;
+  cfg.resume = g_strdup (ckpt_path);
+  g_assert_false (espcn_train_run (&cfg, NULL, &tr, &error));
+  g_assert_nonnull (strstr (error->message, "this run trains a luma"));
+  espcn_train_result_clear (&tr);
+  espcn_train_config_clear (&cfg);
+}
+
 static void
 test_scale_mismatch_is_an_error (void)
 {
@@ -333,14 +473,7 @@ test_export_tool_reproduces_the_trainer_export (void)
   g_assert_no_error (error);
   g_assert_cmpstr (espcn_int8_model_get_method (b), ==, "lsq");
   g_assert_nonnull (strstr (espcn_int8_model_get_metadata (b, "recipe"), "--method lsq"));
-  for (int i = 0; i < ESPCN_INT8_N_LAYERS; i++) {
-    const EspcnInt8Layer *la = espcn_int8_model_get_layer (a, i), *lb = espcn_int8_model_get_layer (b, i);
-    gsize nw = (gsize) la->out_c * la->in_c * la->k * la->k;
-    g_assert_cmpmem (la->weight, nw * 2, lb->weight, nw * 2);
-    g_assert_cmpmem (la->bias, la->out_c * 4, lb->bias, lb->out_c * 4);
-    g_assert_cmpmem (la->multiplier, la->out_c * 4, lb->multiplier, lb->out_c * 4);
-    g_assert_cmpmem (la->shift, la->out_c * 4, lb->shift, lb->out_c * 4);
-  }
+  assert_same_layers (a, b);
 
   /* A float-only run cannot be exported. */
   g_autofree char *err = NULL;
@@ -454,6 +587,12 @@ main (int argc, char **argv)
     g_autofree char *name = g_strdup_printf ("/eval/int8-engine-matches-fake-quant/interpolator-start/%s", m[i]);
     g_test_add_data_func (name, m[i], test_interpolator_start_engine_matches_fake_quant);
   }
+  for (int i = 0; m[i] != NULL; i++) {
+    g_autofree char *name = g_strdup_printf ("/eval/int8-engine-matches-fake-quant/luma/%s", m[i]);
+    g_test_add_data_func (name, m[i], test_luma_engine_matches_fake_quant);
+  }
+  g_test_add_func ("/eval/luma-training-improves-and-exports", test_luma_training_improves_and_exports);
+  g_test_add_func ("/eval/checkpoint-channel-mismatch-is-refused", test_checkpoint_channel_mismatch_is_refused);
   g_test_add_func ("/eval/scale-mismatch-is-an-error", test_scale_mismatch_is_an_error);
   g_test_add_func ("/eval/bad-files-and-missing-data-are-errors", test_bad_files_and_missing_data_are_errors);
   g_test_add_func ("/eval/json-output-has-every-model", test_json_output_has_every_model);

@@ -146,7 +146,7 @@ static Fixture *
 fixture_new (const char *method, int scale, int features, gint32 wmax, gint32 act_qmax, int w, int h, guint64 seed)
 {
   g_autoptr (Fixture) f = g_new0 (Fixture, 1);
-  EspcnFloatModelConfig cfg = { scale, features };
+  EspcnFloatModelConfig cfg = { scale, features, 3 };
   g_autoptr (GError) error = NULL;
   f->model = espcn_float_model_new (&cfg, seed, &error);
   g_assert_no_error (error);

@@ -129,7 +129,7 @@ test_model_init_matches_pytorch_bounds (void)
 static void
 test_model_rejects_bad_config (void)
 {
-  EspcnFloatModelConfig bad[] = { { 5, 64 }, { 1, 64 }, { 2, 7 }, { 2, 0 } };
+  EspcnFloatModelConfig bad[] = { { 5, 64, 3 }, { 1, 64, 3 }, { 2, 7, 3 }, { 2, 0, 3 }, { 2, 64, 2 } };
   for (guint i = 0; i < G_N_ELEMENTS (bad); i++) {
     g_autoptr (GError) e = NULL;
     EspcnFloatModel *m = espcn_float_model_new (&bad[i], 1, &e);
@@ -143,7 +143,7 @@ test_model_rejects_bad_config (void)
 static void
 check_model_gradients (gboolean with_quant)
 {
-  EspcnFloatModelConfig cfg = { 2, 8 };
+  EspcnFloatModelConfig cfg = { 2, 8, 3 };
   g_autoptr (EspcnFloatModel) m = espcn_float_model_new (&cfg, 5, NULL);
   TestQ wq, aq0, aq1;
   if (with_quant) {
@@ -207,7 +207,7 @@ test_model_quantizer_hooks_gradients_match_finite_differences (void)
 static void
 test_model_regularizer_adds_quantizer_terms (void)
 {
-  EspcnFloatModelConfig cfg = { 2, 8 };
+  EspcnFloatModelConfig cfg = { 2, 8, 3 };
   g_autoptr (EspcnFloatModel) m = espcn_float_model_new (&cfg, 5, NULL);
   TestQ wq, aq;
   testq_setup (&wq, ESPCN_QUANT_WEIGHT, 2.0f);
@@ -223,7 +223,7 @@ test_model_regularizer_adds_quantizer_terms (void)
 static void
 test_model_init_quantizers_in_order (void)
 {
-  EspcnFloatModelConfig cfg = { 3, 8 };
+  EspcnFloatModelConfig cfg = { 3, 8, 3 };
   g_autoptr (EspcnFloatModel) m = espcn_float_model_new (&cfg, 5, NULL);
   TestQ wq0, wq2, aq0, aq1;
   testq_setup (&wq0, ESPCN_QUANT_WEIGHT, 1.0f);
@@ -260,7 +260,7 @@ test_model_init_quantizers_in_order (void)
 static void
 test_model_train_step_bit_identical_across_threads (void)
 {
-  EspcnFloatModelConfig cfg = { 3, 16 };
+  EspcnFloatModelConfig cfg = { 3, 16, 3 };
   int n = 5, h = 7, w = 9, s = 3;
   size_t nx = (size_t) n * 3 * h * w, ny = nx * s * s;
   g_autofree float *x = g_new (float, nx), *t = g_new (float, ny);
@@ -293,7 +293,7 @@ test_model_train_step_bit_identical_across_threads (void)
 static void
 test_model_forward_consistent_with_training (void)
 {
-  EspcnFloatModelConfig cfg = { 4, 8 };
+  EspcnFloatModelConfig cfg = { 4, 8, 3 };
   g_autoptr (EspcnFloatModel) m = espcn_float_model_new (&cfg, 3, NULL);
   int n = 3, h = 11, w = 13, s = 4;
   size_t in_img = (size_t) 3 * h * w, out_img = in_img * s * s;
@@ -320,7 +320,7 @@ test_model_forward_consistent_with_training (void)
 static void
 test_model_quant_output_rounds_onto_pixel_grid (void)
 {
-  EspcnFloatModelConfig cfg = { 2, 8 };
+  EspcnFloatModelConfig cfg = { 2, 8, 3 };
   g_autoptr (EspcnFloatModel) m = espcn_float_model_new (&cfg, 8, NULL);
   int n = 2, h = 6, w = 5, s = 2;
   size_t nx = (size_t) n * 3 * h * w, ny = nx * s * s;

@@ -325,7 +325,7 @@ static void
 train_step (gboolean simd, int scale, int features, int n, int lr_h, int lr_w, StepResult *out)
 {
   espcn_nn_simd_set_enabled (simd);
-  EspcnFloatModelConfig cfg = { scale, features };
+  EspcnFloatModelConfig cfg = { scale, features, 3 };
   g_autoptr (GError) error = NULL;
   g_autoptr (EspcnFloatModel) model = espcn_float_model_new (&cfg, 7, &error);
   g_assert_no_error (error);

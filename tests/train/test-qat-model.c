@@ -31,7 +31,7 @@ test_method_table (void)
 static void
 test_slots_and_attach (void)
 {
-  EspcnFloatModelConfig mc = { 2, 8 };
+  EspcnFloatModelConfig mc = { 2, 8, 3 };
   g_autoptr (GError) error = NULL;
   g_autoptr (EspcnQatModel) f = espcn_qat_model_new (&mc, "none", 1, &error);
   g_assert_no_error (error);
@@ -75,7 +75,7 @@ test_slots_and_attach (void)
 static void
 test_save_restore_round_trip (void)
 {
-  EspcnFloatModelConfig mc = { 2, 8 };
+  EspcnFloatModelConfig mc = { 2, 8, 3 };
   g_autoptr (GError) error = NULL;
   g_autoptr (EspcnQatModel) a = espcn_qat_model_new (&mc, "ste", 3, &error);
   int h = 6, w = 5;
