@@ -26,7 +26,7 @@ typedef struct _EspcnQtResource EspcnQtResource;
 EspcnQtResource *espcn_qt_resource_open (const char *path, GError **error);
 void espcn_qt_resource_free (EspcnQtResource *res);
 
-/* The files' paths ("/dir/file.ext"), in tree order; freed with res. */
+/* The files' paths in the bundle, each starting with a slash, in tree order; freed with res. */
 const GPtrArray *espcn_qt_resource_files (const EspcnQtResource *res);
 
 /* A file's contents, uncompressed.  Errors: no such file, damaged data, zstd. */
