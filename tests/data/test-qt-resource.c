@@ -163,11 +163,29 @@ test_damaged_bundles_are_errors (void)
   g_assert_nonnull (strstr (error->message, "not a Qt resource bundle"));
 }
 
+/* rcc stores a compressed file's inflated size first; an empty file is 0 bytes */
+static void
+test_reads_an_empty_compressed_file (void)
+{
+  g_autofree char *dir = espcn_test_make_tmp_dir ("espcn-rcc-XXXXXX");
+  g_autoptr (GBytes) bundle = make_bundle ("plain text", "");
+  gsize len;
+  const guint8 *d = g_bytes_get_data (bundle, &len);
+  g_autofree char *path = write_bundle (dir, "empty.rcc", d, len);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (EspcnQtResource) res = espcn_qt_resource_open (path, &error);
+  g_assert_no_error (error);
+  g_autoptr (GBytes) rb = espcn_qt_resource_read (res, "/d/b.txt", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_bytes_get_size (rb), ==, 0);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/data/qt-resource/reads-plain-and-compressed-files", test_reads_plain_and_compressed_files);
   g_test_add_func ("/data/qt-resource/damaged-bundles-are-errors", test_damaged_bundles_are_errors);
+  g_test_add_func ("/data/qt-resource/reads-an-empty-compressed-file", test_reads_an_empty_compressed_file);
   return g_test_run ();
 }

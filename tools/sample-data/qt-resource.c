@@ -184,9 +184,10 @@ espcn_qt_resource_read (const EspcnQtResource *res, const char *path, GError **e
     return NULL;
   }
   g_autoptr (GZlibDecompressor) z = g_zlib_decompressor_new (G_ZLIB_COMPRESSOR_FORMAT_ZLIB);
+  /* GConverter refuses a 0-byte output buffer: an empty file gets one byte. */
   guint8 *out = g_malloc (want ? want : 1);
   gsize read = 0, written = 0;
-  GConverterResult cr = g_converter_convert (G_CONVERTER (z), p + 4, size - 4, out, want,
+  GConverterResult cr = g_converter_convert (G_CONVERTER (z), p + 4, size - 4, out, want ? want : 1,
       G_CONVERTER_INPUT_AT_END, &read, &written, error);
   if (cr != G_CONVERTER_FINISHED || written != want) {
     g_free (out);
