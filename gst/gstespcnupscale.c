@@ -1223,7 +1223,9 @@ gst_espcn_upscale_query (GstBaseTransform *trans, GstPadDirection direction, Gst
     GstClockTime min, max;
     gst_query_parse_latency (query, &live, &min, &max);
     GST_OBJECT_LOCK (self);
-    GstClockTime ours = MAX (espcn_frame_times_max (&self->times), self->reported_latency);
+    /* The window's maximum once frames of this size, model and thread count were
+     * timed; until then the last figure (a smaller frame must not answer 0). */
+    GstClockTime ours = self->times.n > 0 ? espcn_frame_times_max (&self->times) : self->reported_latency;
     self->reported_latency = ours;
     GST_OBJECT_UNLOCK (self);
     GST_DEBUG_OBJECT (self, "adding %" GST_TIME_FORMAT " of processing to the latency", GST_TIME_ARGS (ours));
