@@ -1,7 +1,8 @@
 /* The frames every shipped preset computes stay the same, byte for byte: each
  * preset upscales two fixed pseudo-random frames (odd sizes, packed RGB and
- * BGRx, 1 and 3 threads), the runner must agree with the reference engine,
- * and the SHA-256 of its output must be the one recorded below.
+ * BGRx for an RGB preset, Y planes for a luma one; 1 and 3 threads), the
+ * runner must agree with the reference engine, and the SHA-256 of its output
+ * must be the one recorded below.
  *
  * The table was printed by this program built against the base commit's
  * library (341b945, before the runtime/training split), whose frames
@@ -42,7 +43,8 @@ frame_sha256 (const char *dir, const char *file, const Frame *f)
   g_autoptr (EspcnInt8Model) m = espcn_int8_model_load (path, &error);
   g_assert_no_error (error);
   int s = espcn_int8_model_get_scale (m);
-  gsize in_stride = (gsize) f->w * f->lay.bpp, out_stride = (gsize) f->w * s * f->lay.bpp;
+  const EspcnPixelLayout lay = espcn_int8_model_get_channels (m) == 1 ? ESPCN_PIXEL_LAYOUT_Y8 : f->lay;
+  gsize in_stride = (gsize) f->w * lay.bpp, out_stride = (gsize) f->w * s * lay.bpp;
   gsize out_size = out_stride * f->h * s;
   g_autofree guint8 *in = g_new (guint8, in_stride * f->h);
   g_autofree guint8 *out = g_new0 (guint8, out_size);
@@ -51,12 +53,11 @@ frame_sha256 (const char *dir, const char *file, const Frame *f)
   espcn_rng_seed (&rng, f->seed);
   for (gsize i = 0; i < in_stride * f->h; i++)
     in[i] = (guint8) espcn_rng_below (&rng, 256);
-  g_assert_true (espcn_engine_process_reference (m, in, in_stride, &f->lay, f->w, f->h, ref, out_stride, &f->lay,
-      &error));
+  g_assert_true (espcn_engine_process_reference (m, in, in_stride, &lay, f->w, f->h, ref, out_stride, &lay, &error));
   g_assert_no_error (error);
   EspcnRunner *r = espcn_runner_new (m, f->threads, &error);
   g_assert_no_error (error);
-  g_assert_true (espcn_runner_process (r, in, in_stride, &f->lay, f->w, f->h, out, out_stride, &f->lay, &error));
+  g_assert_true (espcn_runner_process (r, in, in_stride, &lay, f->w, f->h, out, out_stride, &lay, &error));
   g_assert_no_error (error);
   espcn_runner_free (r);
   g_assert_cmpmem (out, out_size, ref, out_size);
