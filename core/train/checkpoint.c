@@ -145,6 +145,9 @@ espcn_checkpoint_load (const char *path, EspcnQatModel *qm, EspcnAdam *adam, GHa
     g_hash_table_iter_init (&it, options);
     while (g_hash_table_iter_next (&it, &k, &v)) {
       const char *have = espcn_safetensors_get_metadata (st, k);
+      /* Checkpoints from before --weight-decay were all made with its default. */
+      if (have == NULL && strcmp (k, "weight_decay") == 0)
+        have = "0.0001";
       if (g_strcmp0 (have, v) != 0) {
         g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
             "checkpoint %s was made with %s=%s, this run has %s=%s: resume with the same options", path,

@@ -113,6 +113,8 @@ espcn_train_config_validate (const EspcnTrainConfig *cfg, GError **error)
     BAD ("learning rate %g must be in (0, 10)", cfg->lr);
   if (cfg->lr_warmup < 0)
     BAD ("--lr-warmup %d must not be negative", cfg->lr_warmup);
+  if (!(cfg->weight_decay >= 0 && cfg->weight_decay < 1))
+    BAD ("--weight-decay %g must be in [0, 1)", cfg->weight_decay);
   if (cfg->threads < 0)
     BAD ("threads %d must be 0 (all cores) or more", cfg->threads);
   if (cfg->val_every < 1)
@@ -246,6 +248,7 @@ resume_options (const EspcnTrainConfig *cfg)
   g_hash_table_insert (h, "patch", g_strdup_printf ("%d", cfg->patch));
   g_hash_table_insert (h, "lr", g_strdup_printf ("%.9g", cfg->lr));
   g_hash_table_insert (h, "lr_warmup", g_strdup_printf ("%d", cfg->lr_warmup));
+  g_hash_table_insert (h, "weight_decay", g_strdup_printf ("%.9g", cfg->weight_decay));
   g_hash_table_insert (h, "augment", augment_text (&cfg->augment));
   g_hash_table_insert (h, "loss", g_strdup (espcn_loss_name (cfg->loss)));
   if (espcn_quant_method_lookup (cfg->method)->log_space_params)
@@ -688,14 +691,15 @@ run_export (TrainRun *r, GError **error)
   g_autoptr (GHashTable) meta = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   g_autofree char *aug_opts = augment_text (&cfg->augment);
   g_autofree char *warmup_opt = cfg->lr_warmup > 0 ? g_strdup_printf (" --lr-warmup %d", cfg->lr_warmup) : g_strdup ("");
+  g_autofree char *wd_opt = cfg->weight_decay != 1e-4 ? g_strdup_printf (" --weight-decay %g", cfg->weight_decay) : g_strdup ("");
   g_hash_table_insert (meta, g_strdup ("train_data"), g_strdup (cfg->data_dir));
   g_hash_table_insert (meta, g_strdup ("val_psnr_y"), g_strdup_printf ("%.3f", r->res->final_psnr_y));
   g_hash_table_insert (meta, g_strdup ("recipe"),
       g_strdup_printf ("espcn-train --method %s --scale %d --epochs %d --warmup %d --batch %d --patch %d --lr %g "
-                       "--num-train %d --num-val %d --seed %" G_GUINT64_FORMAT " --loss %s%s%s%s%s%s%s",
+                       "--num-train %d --num-val %d --seed %" G_GUINT64_FORMAT " --loss %s%s%s%s%s%s%s%s",
           cfg->method, cfg->scale, cfg->epochs, cfg->warmup_epochs, cfg->batch, cfg->patch, cfg->lr, cfg->num_train,
           cfg->num_val, cfg->seed, espcn_loss_name (cfg->loss), aug_opts,
-          cfg->start == ESPCN_START_PLAIN ? " --start plain" : "", warmup_opt, cfg->init ? " --init " : "",
+          cfg->start == ESPCN_START_PLAIN ? " --start plain" : "", warmup_opt, wd_opt, cfg->init ? " --init " : "",
           cfg->init ? cfg->init : "", cfg->channels == 1 ? " --channels y" : ""));
   /* A fine-tuned model names its starting point; the recipe of that run too. */
   char *init_recipe = cfg->init ? espcn_checkpoint_recipe (cfg->init) : NULL;
