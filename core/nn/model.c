@@ -388,6 +388,8 @@ prepare_weights (EspcnFloatModel *m, gboolean init)
   for (int i = 0; i < 3; i++) {
     EspcnQuantizer *q = m->wq[i];
     if (q) {
+      if (init && q->ops->adopt)
+        q->ops->adopt (q, m->weight[i], p->nw[i]);
       if (init)
         q->ops->init (q, m->weight[i], p->nw[i]);
       q->ops->forward (q, m->weight[i], p->wfq[i], p->nw[i]);

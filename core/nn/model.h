@@ -80,7 +80,8 @@ float espcn_float_model_train_step_grads (EspcnFloatModel *model, const float *l
  * processed a few at a time, so memory grows with the image size, not with n. */
 void espcn_float_model_forward (EspcnFloatModel *model, const float *lr, int n, int h, int w, float *sr_out);
 
-/* Quantization turns on: wq[i]->init on the weights, then a forward pass over the
+/* Quantization turns on: wq[i]->adopt (which may rewrite the weights) and
+ * wq[i]->init on the weights, then a forward pass over the
  * batch in which aq[0]->init sees conv1's post-ReLU activations (then aq[0] quantizes
  * conv2's input) and aq[1]->init conv2's.  Quantizers left NULL are skipped. */
 void espcn_float_model_init_quantizers (EspcnFloatModel *model, const float *lr_batch, int n, int h, int w);

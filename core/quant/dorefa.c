@@ -21,6 +21,27 @@
  * Gradient: straight through quantize_k, the surrogate of y is M (t / M) = t, so
  * the max normalisation cancels exactly and dL/dw = dy (1 - tanh(w)^2).
  *
+ * Second deviation, for starting from float weights (a warm-up or --init; the
+ * paper trains from scratch): y ~ tanh(w) is bounded by 1 and bends weights above
+ * about 0.3, and ESPCN's identity channels (nn/init-interpolator.h) carry weights
+ * of 1.1 to 1.2 after float training.  Switching DoReFa on took conv1 and conv2's
+ * identity paths to tanh(1.2) and tanh(1.1), two thirds of the interpolation
+ * (a 6-epoch x4 run fell from 23.3 to 15.6 dB at the switch).  So when
+ * quantization turns on the layer adopts the float weights v: a fixed gain
+ * g = max(1, max|v| / DOREFA_ADOPT_TANH) and latent weights w = atanh(v / g), with
+ *   y = g M w_q,  scale = g M / 255,  dL/dw = g dy (1 - tanh(w)^2),
+ * so y ~ g tanh(w) = v: the quantized network starts as the float one, the level
+ * set is still the paper's (odd multiples of 1/255 times one per-layer scale),
+ * and g, kept in the checkpoint, never changes afterwards.  Before adoption g = 1.
+ * The level set has no zero: every weight within one step of 0 becomes +-1 step
+ * by its sign.  ESPCN's float models hold many such weights with one sign per
+ * row (the interpolator's identity rows, channels whose ReLU never fires, shrunk
+ * by weight decay: 72% of conv1's weights in an x4 model), and their +-1 steps
+ * summed over a 576-weight conv2 row shift that channel by the size of a pixel
+ * (a 3-epoch run with the learning rate near 0: float 24.08 dB, DoReFa switched
+ * on 12.12).  Adoption therefore sets the weights under half a step to +-1/4 of
+ * a step, alternating, so their errors cancel on average (23.99 dB).
+ *
  * Activations: a_q = round_half_up(qmax clip(x, 0, 1)) / qmax (qmax = 255 for the
  * s16-weight grid); gradient dy inside [0, 1], 0 outside.  This is the paper's
  * method unchanged: ESPCN's hidden activations exceed 1 a little (measured after a
@@ -34,6 +55,10 @@
 #include <math.h>
 
 #define DOREFA_W_LEVELS 255 /* 2^8 - 1 */
+/* The largest |v / g| at adoption: atanh stays finite and the largest weight keeps
+ * a gradient (1 - 0.95^2 ~ 0.1 of the surrogate's slope at 0). */
+#define DOREFA_ADOPT_TANH 0.95f
+#define DOREFA_STATE_GAIN 0
 
 /* The integer of weight w given the layer's max |tanh|: one function, shared by
  * forward and export, so both give the same integers. */
@@ -71,14 +96,35 @@ dorefa_noop_init (EspcnQuantizer *q, const float *x, size_t n)
   (void) n;
 }
 
-/* The real value of one integer step: M / 255 (M = max|tanh(w)| of the layer).
- * An all-zero layer has M = 0: every integer is +1 and the scale 1/255 keeps it
- * an ordinary positive scale for the exporter (its bias grid); that layer's
- * quantized weights are then +1/255, as the paper's would be. */
+/* The real value of one integer step: g M / 255 (M = max|tanh(w)| of the layer,
+ * g the adoption gain).  An all-zero layer has M = 0: every integer is +1 and the
+ * scale g / 255 keeps it an ordinary positive scale for the exporter (its bias
+ * grid); that layer's quantized weights are then +g/255, as the paper's would be. */
 static float
-dorefa_weight_scale (float m)
+dorefa_weight_scale (const EspcnQuantizer *q, float m)
 {
-  return (m > 0.0f ? m : 1.0f) / (float) DOREFA_W_LEVELS;
+  return q->state[DOREFA_STATE_GAIN] * (m > 0.0f ? m : 1.0f) / (float) DOREFA_W_LEVELS;
+}
+
+/* Adoption of float weights v (the second deviation above): g and w = atanh(v / g). */
+static void
+dorefa_weight_adopt (EspcnQuantizer *q, float *w, size_t n)
+{
+  float vmax = 0.0f;
+  for (size_t i = 0; i < n; i++)
+    vmax = fmaxf (vmax, fabsf (w[i]));
+  const float g = fmaxf (1.0f, vmax / DOREFA_ADOPT_TANH);
+  q->state[DOREFA_STATE_GAIN] = g;
+  for (size_t i = 0; i < n; i++)
+    w[i] = atanhf (fminf (fmaxf (w[i] / g, -DOREFA_ADOPT_TANH), DOREFA_ADOPT_TANH));
+  /* One step in latent terms near 0, where tanh(w) ~ w: M / 255. */
+  const float step = dorefa_max_tanh (w, n) / (float) DOREFA_W_LEVELS;
+  gboolean up = TRUE;
+  for (size_t i = 0; i < n; i++)
+    if (fabsf (w[i]) < 0.5f * step) {
+      w[i] = up ? 0.25f * step : -0.25f * step;
+      up = !up;
+    }
 }
 
 static void
@@ -86,7 +132,7 @@ dorefa_weight_forward (EspcnQuantizer *q, const float *x, float *y, size_t n)
 {
   (void) q;
   float m = dorefa_max_tanh (x, n);
-  const float scale = dorefa_weight_scale (m);
+  const float scale = dorefa_weight_scale (q, m);
   float h = dorefa_half_inv_max (m);
   for (size_t i = 0; i < n; i++)
     y[i] = (float) dorefa_weight_int (x[i], h) * scale;
@@ -95,11 +141,11 @@ dorefa_weight_forward (EspcnQuantizer *q, const float *x, float *y, size_t n)
 static void
 dorefa_weight_backward (EspcnQuantizer *q, const float *x, const float *dy, float *dx, size_t n)
 {
-  (void) q;
-  /* y = M w_q with w_q = t / M straight through quantize_k: y = t, the max cancels. */
+  /* y = g M w_q with w_q = t / M straight through quantize_k: y = g t, the max cancels. */
+  const float g = q->state[DOREFA_STATE_GAIN];
   for (size_t i = 0; i < n; i++) {
     float t = tanhf (x[i]);
-    dx[i] = dy[i] * (1.0f - t * t);
+    dx[i] = g * dy[i] * (1.0f - t * t);
   }
 }
 
@@ -116,7 +162,7 @@ dorefa_export_weights (EspcnQuantizer *q, const float *w, size_t n, EspcnWeightE
   for (size_t i = 0; i < n; i++)
     out->w_int[i] = dorefa_weight_int (w[i], h);
   for (int c = 0; c < q->channels; c++)
-    out->scale[c] = dorefa_weight_scale (m);
+    out->scale[c] = dorefa_weight_scale (q, m);
   out->w_int_max = DOREFA_W_LEVELS;
   return TRUE;
 }
@@ -151,6 +197,7 @@ dorefa_export_act (EspcnQuantizer *q, float *scale, gint32 *qmax, GError **error
 static const EspcnQuantizerOps dorefa_weight_ops = {
   .method = "dorefa",
   .init = dorefa_noop_init,
+  .adopt = dorefa_weight_adopt,
   .forward = dorefa_weight_forward,
   .backward = dorefa_weight_backward,
   .export_weights = dorefa_export_weights,
@@ -172,6 +219,9 @@ espcn_quant_dorefa_setup (EspcnQuantizer *q, size_t n, GError **error)
   case ESPCN_QUANT_WEIGHT:
     q->ops = &dorefa_weight_ops;
     q->qmax = DOREFA_W_LEVELS; /* the largest |w_int| */
+    q->n_state = 1;
+    q->state = g_new (float, 1);
+    q->state[DOREFA_STATE_GAIN] = 1.0f;
     return TRUE;
   case ESPCN_QUANT_ACT:
     if (q->qmax < 1) {

@@ -40,6 +40,12 @@ typedef struct {
    * batch of activations), when quantization turns on after the float warm-up. */
   void (*init) (EspcnQuantizer *q, const float *x, size_t n);
 
+  /* Weights only, may be NULL: called on the float weights just before init when
+   * quantization turns on.  A method whose fake quantization is far from the
+   * identity on ordinary weights (DoReFa's tanh) rewrites them into its own
+   * parametrisation, so the quantized network starts where the float one was. */
+  void (*adopt) (EspcnQuantizer *q, float *w, size_t n);
+
   /* Fake quantization y = Q(x).  In training mode (q->training) a method may
    * update running statistics (STE's moving averages). */
   void (*forward) (EspcnQuantizer *q, const float *x, float *y, size_t n);

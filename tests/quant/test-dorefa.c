@@ -5,6 +5,7 @@
 #include "util/rng.h"
 
 #include <math.h>
+#include <string.h>
 
 static float
 gauss (EspcnRng *rng)
@@ -197,6 +198,55 @@ test_dorefa_activations_clip_to_unit_and_round (void)
   g_assert_cmpint (q->n_params, ==, 0);
 }
 
+/* Switching DoReFa on over float weights (an interpolator's identity rows: a few
+ * weights above 1, the rest near 0 with one sign) keeps the layer: every
+ * quantized weight within one step of the float one (1.5 for those under half a
+ * step, whose sign may flip), weights above 1 included, and the near-0 weights'
+ * errors cancel instead of adding up. */
+static void
+test_dorefa_adopting_float_weights_keeps_the_layer (void)
+{
+  EspcnRng rng;
+  espcn_rng_seed (&rng, 5);
+  const size_t n = 576 * 4;
+  g_autofree float *v = g_new (float, n);
+  g_autofree float *w = g_new (float, n);
+  g_autofree float *y = g_new (float, n);
+  for (size_t i = 0; i < n; i++)
+    v[i] = (i % 5 == 0) ? 0.05f * gauss (&rng) : 1e-6f;
+  v[4] = 1.22f;
+  v[600] = -1.11f;
+  memcpy (w, v, n * sizeof *w);
+  g_autoptr (EspcnQuantizer) q = new_weight_q (4, n);
+  q->ops->adopt (q, w, n);
+  q->ops->init (q, w, n);
+  q->ops->forward (q, w, y, n);
+  const double step = 1.22 / 255.0 * 1.001 + 1e-5;
+  double err_near_zero = 0.0, plain_near_zero = 0.0;
+  for (size_t i = 0; i < n; i++) {
+    g_assert_cmpfloat (fabs ((double) y[i] - v[i]), <=, fabs (v[i]) < 0.5 * step ? 1.5 * step : step);
+    if (fabs (v[i]) < 1e-5) {
+      err_near_zero += (double) y[i] - v[i];
+      plain_near_zero += step;  /* what every one of them costs without adoption */
+    }
+  }
+  g_assert_cmpfloat (fabs ((double) y[4] - 1.22), <=, step);
+  g_assert_cmpfloat (fabs ((double) y[600] + 1.11), <=, step);
+  /* 1,840 near-0 weights: without adoption each is +1 step, together 7.5 units. */
+  g_assert_cmpfloat (plain_near_zero, >, 5.0);
+  g_assert_cmpfloat (fabs (err_near_zero), <=, 2.0 * step);
+
+  /* The export writes what forward computes, with the adoption gain in the scale. */
+  g_autofree gint32 *w_int = g_new (gint32, n);
+  float scale[4];
+  EspcnWeightExport out = { w_int, scale, 0 };
+  g_autoptr (GError) error = NULL;
+  g_assert_true (q->ops->export_weights (q, w, n, &out, &error));
+  g_assert_no_error (error);
+  for (size_t i = 0; i < n; i++)
+    g_assert_cmpfloat (fabs ((double) w_int[i] * scale[i / 576] - y[i]), <=, 1e-6);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -206,5 +256,6 @@ main (int argc, char **argv)
   g_test_add_func ("/quant/dorefa/weight-export-reproduces-forward", test_dorefa_weight_export_reproduces_forward);
   g_test_add_func ("/quant/dorefa/weights-keep-layer-magnitude", test_dorefa_weights_keep_layer_magnitude);
   g_test_add_func ("/quant/dorefa/activations-clip-to-unit-and-round", test_dorefa_activations_clip_to_unit_and_round);
+  g_test_add_func ("/quant/dorefa/adopting-float-weights-keeps-the-layer", test_dorefa_adopting_float_weights_keeps_the_layer);
   return g_test_run ();
 }
