@@ -112,6 +112,9 @@ test_rejects_nonsense_options (void)
   cfg.augment.zoom_min = 1.5;
   expect_invalid (&cfg, "--zoom-min 1.5");
   cfg.augment.zoom_min = 1.0;
+  cfg.weight_decay = -1e-4;
+  expect_invalid (&cfg, "--weight-decay -0.0001");
+  cfg.weight_decay = 0.0;
   g_free (cfg.method);
   cfg.method = g_strdup ("fp4");
   expect_invalid (&cfg, "unknown method 'fp4'");
@@ -236,6 +239,12 @@ test_resume_refuses_other_options (void)
   cfg.seed = 7;
   g_assert_false (espcn_train_run (&cfg, NULL, &res, &error));
   g_assert_nonnull (strstr (error->message, "seed"));
+  g_clear_error (&error);
+  espcn_train_result_clear (&res);
+  cfg.seed = 42;
+  cfg.weight_decay = 0.0;
+  g_assert_false (espcn_train_run (&cfg, NULL, &res, &error));
+  g_assert_nonnull (strstr (error->message, "weight_decay"));
   espcn_train_result_clear (&res);
   espcn_train_config_clear (&cfg);
 }
@@ -483,6 +492,9 @@ main (int argc, char **argv)
   g_test_add_data_func ("/train/resume-equals-uninterrupted/none", "none", test_resume_equals_uninterrupted);
   g_test_add_data_func ("/train/resume-equals-uninterrupted/lsq", "lsq", test_resume_equals_uninterrupted);
   g_test_add_data_func ("/train/resume-equals-uninterrupted/ste", "ste", test_resume_equals_uninterrupted);
+  /* DoReFa's adoption gain is state: set at the switch, kept across the last resume. */
+  g_test_add_data_func ("/train/resume-equals-uninterrupted/dorefa-interpolator-start", "dorefa+interp",
+      test_resume_equals_uninterrupted);
   g_test_add_data_func ("/train/resume-equals-uninterrupted/lsq-interpolator-start", "lsq+interp",
       test_resume_equals_uninterrupted);
   g_test_add_func ("/train/resume-refuses-other-options", test_resume_refuses_other_options);
