@@ -120,7 +120,7 @@ for s in "${scales[@]}"; do
   for p in "${ypresets[@]}"; do models+=(-m "$p"); done
   "$eval_bin" --tsv --lanczos -s "$s" -d "$datasets/Set5" "${models[@]}" > "$tmp/set5.tsv"
   "$eval_bin" --tsv --lanczos -s "$s" -d "$datasets/Set14" "${models[@]}" > "$tmp/set14.tsv"
-  "$eval_bin" --tsv --lanczos -s "$s" -d "$sample" --num 54 "${models[@]}" > "$tmp/val.tsv"
+  "$eval_bin" --tsv --lanczos -s "$s" -d "$sample" --num 100 "${models[@]}" > "$tmp/val.tsv"
   load=$(cut -d' ' -f1 /proc/loadavg)
 
   echo "### x$s"
@@ -151,9 +151,11 @@ for s in "${scales[@]}"; do
   read -r old5 old14 <<< "$(old_float "$s")"
   # Issue 19: float and every RGB INT8 preset 0.3 dB over the first-edition float.
   for p in ${float:+"$float (float)"} "${presets[@]}"; do
-    check "x$s $(basename "${p% (float)}") Set5 over the first-edition float ($old5)" \
+    label=$(basename "$p" .bin)
+    [ "$p" != "$float (float)" ] || label=float
+    check "x$s $label Set5 over the first-edition float ($old5)" \
       "$(awk -v a="$(get "$tmp/set5.tsv" "$p" 2)" -v b="$old5" 'BEGIN { printf "%+.4f", a - b }')" ">=" 0.3
-    check "x$s $(basename "${p% (float)}") Set14 over the first-edition float ($old14)" \
+    check "x$s $label Set14 over the first-edition float ($old14)" \
       "$(awk -v a="$(get "$tmp/set14.tsv" "$p" 2)" -v b="$old14" 'BEGIN { printf "%+.4f", a - b }')" ">=" 0.3
   done
   if [ -n "$float" ]; then
