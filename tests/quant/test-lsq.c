@@ -102,6 +102,32 @@ test_lsq_act_init_uses_the_relu_part_of_the_first_batch (void)
   g_assert_cmpfloat (q->params[0], ==, s);
 }
 
+/* A sparse batch (most values 0 after the ReLU, a few whole pixels, as an
+ * interpolator's identity channel carries): the paper's 2 mean / sqrt(Qp) would
+ * clip the pixels; the step starts at max / Qp instead, so nothing is clipped. */
+static void
+test_lsq_act_init_clips_nothing_of_a_sparse_batch (void)
+{
+  const size_t n = 4000;
+  g_autofree float *x = g_new0 (float, n);
+  g_autofree float *y = g_new (float, n);
+  for (size_t i = 0; i < n; i += 40)
+    x[i] = 0.2f + 0.7f * (float) i / (float) n;   /* 100 values in 0.2 .. 0.9 */
+  g_autoptr (EspcnQuantizer) q = qt_new ("lsq", ESPCN_QUANT_ACT, 1, 0, AQ);
+  q->ops->init (q, x, n);
+  double sum = 0.0, amax = 0.0;
+  for (size_t i = 0; i < n; i++) {
+    sum += x[i];
+    amax = MAX (amax, (double) x[i]);
+  }
+  const double paper = 2.0 * (sum / (double) n) / sqrt ((double) AQ);
+  g_assert_cmpfloat (paper * AQ, <, 0.5 * amax);
+  g_assert_cmpfloat_with_epsilon (q->params[0], amax / AQ, 1e-6);
+  q->ops->forward (q, x, y, n);
+  for (size_t i = 0; i < n; i++)
+    g_assert_cmpfloat (fabs ((double) y[i] - x[i]), <=, 0.5 * q->params[0] + 1e-6);
+}
+
 static void
 test_lsq_forward_before_init_initialises_from_its_input (void)
 {
@@ -478,6 +504,7 @@ main (int argc, char **argv)
   g_test_add_func ("/quant/lsq/weight-init-is-two-mean-abs-over-sqrt-qp", test_lsq_weight_init_is_two_mean_abs_over_sqrt_qp);
   g_test_add_func ("/quant/lsq/act-init-uses-the-relu-part-of-the-first-batch",
       test_lsq_act_init_uses_the_relu_part_of_the_first_batch);
+  g_test_add_func ("/quant/lsq/act-init-clips-nothing-of-a-sparse-batch", test_lsq_act_init_clips_nothing_of_a_sparse_batch);
   g_test_add_func ("/quant/lsq/forward-before-init-initialises-from-its-input",
       test_lsq_forward_before_init_initialises_from_its_input);
   g_test_add_func ("/quant/lsq/weight-forward-is-on-the-per-channel-grid", test_lsq_weight_forward_is_on_the_per_channel_grid);
