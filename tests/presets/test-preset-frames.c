@@ -4,10 +4,11 @@
  * runner must agree with the reference engine, and the SHA-256 of its output
  * must be the one recorded below.
  *
- * The table was printed by this program built against the base commit's
- * library (341b945, before the runtime/training split), whose frames
- * tools/compare-outputs.sh also compared with the split build's on photos:
+ * The table is printed by this program:
  *   test-preset-frames --print PRESETS_DIR
+ * (first against the library of 341b945, before the runtime/training split,
+ * whose frames tools/compare-outputs.sh also compared with the split build's on
+ * photos; then for the presets retrained in issues 19 and 20).
  * A change to the table is a change of every user's output: it needs a
  * reason (a new preset, a new grid) in its commit. */
 #include <string.h>
