@@ -13,13 +13,16 @@ for round in 1 2 3; do
     echo "round $round $sz ours: $("$B" --model presets/lsq.bin --size "$sz" --threads 2 --frames 30 --runs 5 --ref-frames 0 --json)"
   done
 done
-# Luma (issue 20): the luma network in PyTorch and a random luma model of the
-# preset shape here, at 1080p output, then the same against the RGB preset.
+# Luma (issue 20): the luma network in PyTorch and the luma preset here (a random
+# luma model of its shape when it is not shipped), at 1080p output, then the luma
+# preset against the RGB one in interleaved rounds.
+luma=(--random-model 4 --channels y)
+[ ! -f presets/lsq-y.bin ] || luma=(--model presets/lsq-y.bin)
 for round in 1 2 3; do
   echo "round $round luma 480x270 pytorch: $(/usr/bin/python3 tools/bench/pytorch-int8-espcn.py 480x270 2 20 3 1 2>&1 | tail -n 1)"
-  echo "round $round luma 480x270 ours: $("$B" --random-model 4 --channels y --size 480x270 --threads 2 --frames 30 --runs 5 --ref-frames 0 --json)"
+  echo "round $round luma 480x270 ours: $("$B" "${luma[@]}" --size 480x270 --threads 2 --frames 30 --runs 5 --ref-frames 0 --json)"
 done
-echo "luma vs rgb: $("$B" --random-model 4 --channels y --vs-model presets/lsq.bin --size 480x270 --threads 2 --frames 15 --runs 9 --json)"
+echo "luma vs rgb: $("$B" "${luma[@]}" --vs-model presets/lsq.bin --size 480x270 --threads 2 --frames 15 --runs 9 --json)"
 echo "ref: $("$B" --model presets/lsq.bin --size 320x180 --threads 2 --frames 30 --runs 5 --ref-frames 1 --ref-runs 3 --json)"
 for isa in sse41 avx2; do
   echo "isa $isa: $(ESPCN_CPU=$isa,orc "$B" --model presets/lsq.bin --size 320x180 --threads 2 --frames 30 --runs 5 --ref-frames 0 --json)"
