@@ -130,7 +130,6 @@ dorefa_weight_adopt (EspcnQuantizer *q, float *w, size_t n)
 static void
 dorefa_weight_forward (EspcnQuantizer *q, const float *x, float *y, size_t n)
 {
-  (void) q;
   float m = dorefa_max_tanh (x, n);
   const float scale = dorefa_weight_scale (q, m);
   float h = dorefa_half_inv_max (m);

@@ -235,6 +235,14 @@ espcn_checkpoint_recipe_from_metadata (GHashTable *meta)
     if (v != NULL && *v != '\0')
       g_string_append_printf (s, " %s %s", keys[i][1], v);
   }
+  /* Options written only when they differ from their defaults (older checkpoints
+   * do not hold them). */
+  const char *wd = g_hash_table_lookup (meta, "weight_decay");
+  if (wd != NULL && g_ascii_strtod (wd, NULL) != 1e-4)
+    g_string_append_printf (s, " --weight-decay %s", wd);
+  const char *lr_warmup = g_hash_table_lookup (meta, "lr_warmup");
+  if (lr_warmup != NULL && strcmp (lr_warmup, "0") != 0)
+    g_string_append_printf (s, " --lr-warmup %s", lr_warmup);
   if (g_strcmp0 (g_hash_table_lookup (meta, "channels"), "1") == 0)
     g_string_append (s, " --channels y");
   /* Stored as the options themselves (" --dihedral --zoom-min 0.5"). */

@@ -318,6 +318,7 @@ test_init_starts_from_trained_weights (void)
   g_autoptr (GError) error = NULL;
   tiny_config (&cfg, "none", tmp);
   cfg.epochs = 20;
+  cfg.weight_decay = 0.0;
   g_assert_true (espcn_train_run (&cfg, NULL, &res, &error));
   double float_psnr = res.final_psnr_y;
   g_autofree char *ckpt = g_strdup (res.checkpoint_path);
@@ -341,6 +342,7 @@ test_init_starts_from_trained_weights (void)
   g_assert_nonnull (base);
   g_assert_nonnull (strstr (base, "--method none"));
   g_assert_nonnull (strstr (base, "--epochs 20"));
+  g_assert_nonnull (strstr (base, "--weight-decay 0"));
   espcn_train_result_clear (&res);
 
   /* A checkpoint of another scale is refused with a message. */
