@@ -38,7 +38,7 @@ sampling=(--balance-classes --num-train 1000)
 # float model of the old recipe (4800 epochs) 42 of conv1's 64 channels had
 # weights of norm < 0.05 (median 0.000).  After 200 epochs of that recipe:
 # weight decay 1e-4, 48 of 64 alive, sample val 24.368 dB; none, 64 of 64,
-# 24.534 dB (README "Shipped presets").
+# 24.534 dB (README "Training", weight decay).
 regular=(--weight-decay 0)
 read -r -a channel_sets <<< "${ESPCN_PRESET_CHANNELS:-rgb}"
 for c in "${channel_sets[@]}"; do

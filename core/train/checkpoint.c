@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "io/safetensors.h"
+#include "train/trainer.h"
 
 static gboolean
 set_meta_int (EspcnSafetensorsWriter *w, const char *key, gint64 v, GError **error)
@@ -146,8 +147,9 @@ espcn_checkpoint_load (const char *path, EspcnQatModel *qm, EspcnAdam *adam, GHa
     while (g_hash_table_iter_next (&it, &k, &v)) {
       const char *have = espcn_safetensors_get_metadata (st, k);
       /* Checkpoints from before --weight-decay were all made with its default. */
+      g_autofree char *default_wd = NULL;
       if (have == NULL && strcmp (k, "weight_decay") == 0)
-        have = "0.0001";
+        have = default_wd = g_strdup_printf ("%.9g", ESPCN_TRAIN_DEFAULT_WEIGHT_DECAY);
       if (g_strcmp0 (have, v) != 0) {
         g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
             "checkpoint %s was made with %s=%s, this run has %s=%s: resume with the same options", path,
@@ -238,7 +240,7 @@ espcn_checkpoint_recipe_from_metadata (GHashTable *meta)
   /* Options written only when they differ from their defaults (older checkpoints
    * do not hold them). */
   const char *wd = g_hash_table_lookup (meta, "weight_decay");
-  if (wd != NULL && g_ascii_strtod (wd, NULL) != 1e-4)
+  if (wd != NULL && g_ascii_strtod (wd, NULL) != ESPCN_TRAIN_DEFAULT_WEIGHT_DECAY)
     g_string_append_printf (s, " --weight-decay %s", wd);
   const char *lr_warmup = g_hash_table_lookup (meta, "lr_warmup");
   if (lr_warmup != NULL && strcmp (lr_warmup, "0") != 0)

@@ -41,7 +41,7 @@ espcn_train_config_init (EspcnTrainConfig *cfg)
   cfg->lr = 1e-3;
   cfg->quant_lr_mult = 10.0;
   cfg->lsq_log_steps = TRUE;
-  cfg->weight_decay = 1e-4;
+  cfg->weight_decay = ESPCN_TRAIN_DEFAULT_WEIGHT_DECAY;
   cfg->clip_norm = 1.0;
   cfg->seed = 42;
   cfg->loss = ESPCN_LOSS_L1;
@@ -691,7 +691,7 @@ run_export (TrainRun *r, GError **error)
   g_autoptr (GHashTable) meta = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   g_autofree char *aug_opts = augment_text (&cfg->augment);
   g_autofree char *warmup_opt = cfg->lr_warmup > 0 ? g_strdup_printf (" --lr-warmup %d", cfg->lr_warmup) : g_strdup ("");
-  g_autofree char *wd_opt = cfg->weight_decay != 1e-4 ? g_strdup_printf (" --weight-decay %g", cfg->weight_decay) : g_strdup ("");
+  g_autofree char *wd_opt = cfg->weight_decay != ESPCN_TRAIN_DEFAULT_WEIGHT_DECAY ? g_strdup_printf (" --weight-decay %g", cfg->weight_decay) : g_strdup ("");
   g_hash_table_insert (meta, g_strdup ("train_data"), g_strdup (cfg->data_dir));
   g_hash_table_insert (meta, g_strdup ("val_psnr_y"), g_strdup_printf ("%.3f", r->res->final_psnr_y));
   g_hash_table_insert (meta, g_strdup ("recipe"),

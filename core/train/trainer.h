@@ -22,6 +22,9 @@
 
 G_BEGIN_DECLS
 
+/* Adam's L2 weight decay of the reference experiment, espcn-train's default. */
+#define ESPCN_TRAIN_DEFAULT_WEIGHT_DECAY 1e-4
+
 typedef struct _EspcnTrainEvent EspcnTrainEvent;
 typedef void (*EspcnTrainReportFunc) (const EspcnTrainEvent *event, gpointer user_data);
 
@@ -53,7 +56,7 @@ typedef struct {
    * to 1e-8: their channels quantize to 0).  In log space each update is relative,
    * about 1% per step at lr 1e-3; the LSQ forward and gradient are unchanged. */
   gboolean lsq_log_steps;
-  double weight_decay;   /* 1e-4 */
+  double weight_decay;   /* ESPCN_TRAIN_DEFAULT_WEIGHT_DECAY */
   double clip_norm;      /* 1.0 */
   guint64 seed;
   EspcnLoss loss;
