@@ -147,6 +147,7 @@ main (int argc, char **argv)
     { "zoom-min", 0, 0, G_OPTION_ARG_DOUBLE, &cfg.augment.zoom_min, "Augment: each HR patch cut from a square up to patch/Z wide, shrunk to the patch (MATLAB bicubic); Z in [0.25, 1], 1 = off [1]", "Z" },
     { "lr", 0, 0, G_OPTION_ARG_DOUBLE, &cfg.lr, "Adam learning rate, cosine-annealed per step to 0 [1e-3]", "LR" },
     { "lr-warmup", 0, 0, G_OPTION_ARG_INT, &cfg.lr_warmup, "Steps of linear learning-rate warm-up from 0 [0]", "STEPS" },
+    { "act-bits", 0, 0, G_OPTION_ARG_INT, &cfg.act_bits, "Bits of the hidden activations for lsq, pact, adaround and ste: 7 keeps conv2 and conv3 on the fast int8 path, 8 doubles their levels and stores those layers' weights as int16 (the exact widening path, slower); apot and dorefa always use 8 [7]", "7|8" },
     { "weight-decay", 0, 0, G_OPTION_ARG_DOUBLE, &cfg.weight_decay, "L2 weight decay of the network's weights and biases, added to the gradient as PyTorch's Adam does [1e-4]", "WD" },
     { "loss", 0, 0, G_OPTION_ARG_STRING, &loss, "l1, l2 or charbonnier [l1]", "L" },
     { "channels", 0, 0, G_OPTION_ARG_STRING, &channels, "rgb (the network reads and writes R, G, B) or y (the luma network on BT.601 Y, for YUV video) [rgb]", "C" },

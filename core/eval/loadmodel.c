@@ -57,7 +57,12 @@ espcn_eval_checkpoint_load (const char *path, GError **error)
     g_hash_table_insert (ck->metadata, g_strdup (keys[i]), g_strdup (espcn_safetensors_get_metadata (st, keys[i])));
 
   EspcnFloatModelConfig mc = { (int) scale, (int) features, (int) channels };
-  ck->qat = espcn_qat_model_new (&mc, method, 1, error);
+  /* Absent before --act-bits: the method's own grid. */
+  gint64 act_bits = 0;
+  if (espcn_safetensors_get_metadata (st, "act_bits") != NULL &&
+      !meta_int (st, path, "act_bits", 7, 8, &act_bits, error))
+    return NULL;
+  ck->qat = espcn_qat_model_new (&mc, method, (int) act_bits, 1, error);
   if (ck->qat == NULL) {
     g_prefix_error (error, "%s: ", path);
     return NULL;

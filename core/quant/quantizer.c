@@ -32,6 +32,12 @@ espcn_quant_method_lookup (const char *name)
   return NULL;
 }
 
+int
+espcn_quant_method_act_bits (const EspcnQuantMethod *method)
+{
+  return method->act_qmax == ESPCN_ACT_QMAX_WIDE ? 8 : 7;
+}
+
 gint32
 espcn_quant_method_act_qmax (const char *method)
 {

@@ -134,6 +134,9 @@ void espcn_quantizer_free (EspcnQuantizer *q);
 /* The quantized methods' names, NULL-terminated, in the order of the reference table. */
 const char *const *espcn_quant_methods (void);
 
+/* The bits of a quantized method's own hidden-activation grid: 7 for act_qmax
+ * 127, 8 for 255. */
+int espcn_quant_method_act_bits (const EspcnQuantMethod *method);
 /* The act_qmax of a quantized method by name; -1 if unknown or "none". */
 gint32 espcn_quant_method_act_qmax (const char *method);
 

@@ -1,6 +1,7 @@
 #include "train/checkpoint.h"
 
 #include <gio/gio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "io/safetensors.h"
@@ -150,6 +151,9 @@ espcn_checkpoint_load (const char *path, EspcnQatModel *qm, EspcnAdam *adam, GHa
       g_autofree char *default_wd = NULL;
       if (have == NULL && strcmp (k, "weight_decay") == 0)
         have = default_wd = g_strdup_printf ("%.9g", ESPCN_TRAIN_DEFAULT_WEIGHT_DECAY);
+      /* ... and before --act-bits, on their method's own grid. */
+      if (have == NULL && strcmp (k, "act_bits") == 0)
+        have = default_wd = g_strdup_printf ("%d", espcn_quant_method_act_bits (qm->method));
       if (g_strcmp0 (have, v) != 0) {
         g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
             "checkpoint %s was made with %s=%s, this run has %s=%s: resume with the same options", path,
@@ -242,6 +246,10 @@ espcn_checkpoint_recipe_from_metadata (GHashTable *meta)
   const char *wd = g_hash_table_lookup (meta, "weight_decay");
   if (wd != NULL && g_ascii_strtod (wd, NULL) != ESPCN_TRAIN_DEFAULT_WEIGHT_DECAY)
     g_string_append_printf (s, " --weight-decay %s", wd);
+  const char *bits = g_hash_table_lookup (meta, "act_bits");
+  const EspcnQuantMethod *method = espcn_quant_method_lookup (g_hash_table_lookup (meta, "method"));
+  if (bits != NULL && method != NULL && method->quantized && atoi (bits) != espcn_quant_method_act_bits (method))
+    g_string_append_printf (s, " --act-bits %s", bits);
   const char *lr_warmup = g_hash_table_lookup (meta, "lr_warmup");
   if (lr_warmup != NULL && strcmp (lr_warmup, "0") != 0)
     g_string_append_printf (s, " --lr-warmup %s", lr_warmup);

@@ -38,6 +38,10 @@ espcn_train_history_write (const EspcnTrainConfig *cfg, const EspcnTrainResult *
   json_builder_add_double_value (b, cfg->lr);
   json_builder_set_member_name (b, "weight_decay");
   json_builder_add_double_value (b, cfg->weight_decay);
+  if (espcn_train_config_act_bits (cfg) != 0) {
+    json_builder_set_member_name (b, "act_bits");
+    json_builder_add_int_value (b, espcn_train_config_act_bits (cfg));
+  }
   json_builder_set_member_name (b, "dihedral");
   json_builder_add_boolean_value (b, cfg->augment.dihedral);
   json_builder_set_member_name (b, "zoom_min");

@@ -48,10 +48,14 @@ espcn_qat_model_act_quant (const EspcnQatModel *qm, int layer)
 }
 
 /* A float model drawn from `seed` (espcn_float_model_new) and, for a quantized
- * method, its five quantizers (detached, training mode).  NULL with `error` for
- * an unknown method or a bad config. */
-EspcnQatModel *espcn_qat_model_new (const EspcnFloatModelConfig *config, const char *method, guint64 seed,
-                                    GError **error);
+ * method, its five quantizers (detached, training mode).  `act_bits` is the
+ * grid of the hidden activations (conv1's and conv2's outputs): 0 for the
+ * method's own (espcn_quant_method_act_bits), 7 ([0, 127]) or 8 ([0, 255]); the
+ * int8-weight methods take either, APoT and DoReFa 8 only (docs/integer-grid.md).
+ * NULL with `error` for an unknown method, a grid the method does not take or a
+ * bad config. */
+EspcnQatModel *espcn_qat_model_new (const EspcnFloatModelConfig *config, const char *method, int act_bits,
+                                    guint64 seed, GError **error);
 void espcn_qat_model_free (EspcnQatModel *qm);
 
 /* "conv1.weight_quant", ... for slot 0 .. ESPCN_QAT_N_SLOTS - 1. */

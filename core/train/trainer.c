@@ -74,6 +74,15 @@ espcn_train_result_clear (EspcnTrainResult *res)
     return FALSE;                                                                                                      \
   } while (0)
 
+int
+espcn_train_config_act_bits (const EspcnTrainConfig *cfg)
+{
+  const EspcnQuantMethod *m = espcn_quant_method_lookup (cfg->method);
+  if (m == NULL || !m->quantized)
+    return 0;
+  return cfg->act_bits != 0 ? cfg->act_bits : espcn_quant_method_act_bits (m);
+}
+
 gboolean
 espcn_train_config_validate (const EspcnTrainConfig *cfg, GError **error)
 {
@@ -115,6 +124,13 @@ espcn_train_config_validate (const EspcnTrainConfig *cfg, GError **error)
     BAD ("--lr-warmup %d must not be negative", cfg->lr_warmup);
   if (!(cfg->weight_decay >= 0 && cfg->weight_decay < 1))
     BAD ("--weight-decay %g must be in [0, 1)", cfg->weight_decay);
+  if (cfg->act_bits != 0 && cfg->act_bits != 7 && cfg->act_bits != 8)
+    BAD ("--act-bits %d: hidden activations have 7 or 8 bits", cfg->act_bits);
+  if (cfg->act_bits != 0 && !method->quantized)
+    BAD ("--act-bits is for quantized methods; '%s' trains in float", method->name);
+  if (cfg->act_bits == 7 && method->quantized && espcn_quant_method_act_bits (method) == 8)
+    BAD ("%s quantizes hidden activations to 8 bits only (its weights are int16); "
+         "--act-bits 7 is for lsq, pact, adaround and ste", method->name);
   if (cfg->threads < 0)
     BAD ("threads %d must be 0 (all cores) or more", cfg->threads);
   if (cfg->val_every < 1)
@@ -251,7 +267,10 @@ resume_options (const EspcnTrainConfig *cfg)
   g_hash_table_insert (h, "weight_decay", g_strdup_printf ("%.9g", cfg->weight_decay));
   g_hash_table_insert (h, "augment", augment_text (&cfg->augment));
   g_hash_table_insert (h, "loss", g_strdup (espcn_loss_name (cfg->loss)));
-  if (espcn_quant_method_lookup (cfg->method)->log_space_params)
+  const EspcnQuantMethod *m = espcn_quant_method_lookup (cfg->method);
+  if (m->quantized)
+    g_hash_table_insert (h, "act_bits", g_strdup_printf ("%d", espcn_train_config_act_bits (cfg)));
+  if (m->log_space_params)
     g_hash_table_insert (h, "lsq_steps", g_strdup (cfg->lsq_log_steps ? "log" : "linear"));
   g_hash_table_insert (h, "num_train", g_strdup_printf ("%d", cfg->num_train));
   g_hash_table_insert (h, "num_val", g_strdup_printf ("%d", cfg->num_val));
@@ -436,7 +455,7 @@ run_setup (TrainRun *r, EspcnDataset *dataset, GError **error)
 
   r->threads = cfg->threads > 0 ? cfg->threads : (int) g_get_num_processors ();
   EspcnFloatModelConfig mc = { cfg->scale, cfg->features, cfg->channels };
-  r->qm = espcn_qat_model_new (&mc, cfg->method, cfg->seed, error);
+  r->qm = espcn_qat_model_new (&mc, cfg->method, cfg->act_bits, cfg->seed, error);
   if (r->qm == NULL)
     return FALSE;
   espcn_float_model_set_threads (r->qm->model, MIN (r->threads, ESPCN_NN_CHUNKS));
@@ -692,14 +711,16 @@ run_export (TrainRun *r, GError **error)
   g_autofree char *aug_opts = augment_text (&cfg->augment);
   g_autofree char *warmup_opt = cfg->lr_warmup > 0 ? g_strdup_printf (" --lr-warmup %d", cfg->lr_warmup) : g_strdup ("");
   g_autofree char *wd_opt = cfg->weight_decay != ESPCN_TRAIN_DEFAULT_WEIGHT_DECAY ? g_strdup_printf (" --weight-decay %g", cfg->weight_decay) : g_strdup ("");
+  int bits = espcn_train_config_act_bits (cfg);
+  g_autofree char *bits_opt = bits != espcn_quant_method_act_bits (r->qm->method) ? g_strdup_printf (" --act-bits %d", bits) : g_strdup ("");
   g_hash_table_insert (meta, g_strdup ("train_data"), g_strdup (cfg->data_dir));
   g_hash_table_insert (meta, g_strdup ("val_psnr_y"), g_strdup_printf ("%.3f", r->res->final_psnr_y));
   g_hash_table_insert (meta, g_strdup ("recipe"),
       g_strdup_printf ("espcn-train --method %s --scale %d --epochs %d --warmup %d --batch %d --patch %d --lr %g "
-                       "--num-train %d --num-val %d --seed %" G_GUINT64_FORMAT " --loss %s%s%s%s%s%s%s%s",
+                       "--num-train %d --num-val %d --seed %" G_GUINT64_FORMAT " --loss %s%s%s%s%s%s%s%s%s",
           cfg->method, cfg->scale, cfg->epochs, cfg->warmup_epochs, cfg->batch, cfg->patch, cfg->lr, cfg->num_train,
           cfg->num_val, cfg->seed, espcn_loss_name (cfg->loss), aug_opts,
-          cfg->start == ESPCN_START_PLAIN ? " --start plain" : "", warmup_opt, wd_opt, cfg->init ? " --init " : "",
+          cfg->start == ESPCN_START_PLAIN ? " --start plain" : "", warmup_opt, wd_opt, bits_opt, cfg->init ? " --init " : "",
           cfg->init ? cfg->init : "", cfg->channels == 1 ? " --channels y" : ""));
   /* A fine-tuned model names its starting point; the recipe of that run too. */
   char *init_recipe = cfg->init ? espcn_checkpoint_recipe (cfg->init) : NULL;

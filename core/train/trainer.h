@@ -57,6 +57,7 @@ typedef struct {
    * about 1% per step at lr 1e-3; the LSQ forward and gradient are unchanged. */
   gboolean lsq_log_steps;
   double weight_decay;   /* ESPCN_TRAIN_DEFAULT_WEIGHT_DECAY */
+  int act_bits;          /* hidden-activation grid: 0 = the method's own, 7 or 8 (espcn_qat_model_new) */
   double clip_norm;      /* 1.0 */
   guint64 seed;
   EspcnLoss loss;
@@ -124,6 +125,10 @@ void espcn_train_dataset_notice (EspcnNoticeLevel level, const char *message, gp
 
 void espcn_train_config_init (EspcnTrainConfig *cfg);
 void espcn_train_config_clear (EspcnTrainConfig *cfg);
+/* The hidden-activation bits the run trains on: cfg->act_bits, or the method's
+ * own grid when it is 0; 0 for "none" or an unknown method. */
+int espcn_train_config_act_bits (const EspcnTrainConfig *cfg);
+
 /* Option checks shared by the tool and the library: clear messages for nonsense. */
 gboolean espcn_train_config_validate (const EspcnTrainConfig *cfg, GError **error);
 

@@ -33,15 +33,15 @@ test_slots_and_attach (void)
 {
   EspcnFloatModelConfig mc = { 2, 8, 3 };
   g_autoptr (GError) error = NULL;
-  g_autoptr (EspcnQatModel) f = espcn_qat_model_new (&mc, "none", 1, &error);
+  g_autoptr (EspcnQatModel) f = espcn_qat_model_new (&mc, "none", 0, 1, &error);
   g_assert_no_error (error);
   for (guint i = 0; i < ESPCN_QAT_N_SLOTS; i++)
     g_assert_null (f->slot[i]);
-  g_assert_null (espcn_qat_model_new (&mc, "int4", 1, &error));
+  g_assert_null (espcn_qat_model_new (&mc, "int4", 0, 1, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
   g_clear_error (&error);
 
-  g_autoptr (EspcnQatModel) q = espcn_qat_model_new (&mc, "pact", 1, &error);
+  g_autoptr (EspcnQatModel) q = espcn_qat_model_new (&mc, "pact", 0, 1, &error);
   g_assert_no_error (error);
   const char *names[] = { "conv1.weight_quant", "conv1.act_quant", "conv2.weight_quant", "conv2.act_quant",
                           "conv3.weight_quant" };
@@ -51,7 +51,7 @@ test_slots_and_attach (void)
     g_assert_cmpstr (q->slot[i]->ops->method, ==, "pact");
   }
   /* PACT and STE weights: one shared implementation. */
-  g_autoptr (EspcnQatModel) s = espcn_qat_model_new (&mc, "ste", 1, &error);
+  g_autoptr (EspcnQatModel) s = espcn_qat_model_new (&mc, "ste", 0, 1, &error);
   g_assert_true (q->slot[0]->ops->forward == s->slot[0]->ops->forward);
   g_assert_true (q->slot[0]->ops->export_weights == s->slot[0]->ops->export_weights);
 
@@ -77,7 +77,7 @@ test_save_restore_round_trip (void)
 {
   EspcnFloatModelConfig mc = { 2, 8, 3 };
   g_autoptr (GError) error = NULL;
-  g_autoptr (EspcnQatModel) a = espcn_qat_model_new (&mc, "ste", 3, &error);
+  g_autoptr (EspcnQatModel) a = espcn_qat_model_new (&mc, "ste", 0, 3, &error);
   int h = 6, w = 5;
   g_autofree float *lr = g_new (float, 2 * 3 * h * w);
   EspcnRng rng;
@@ -94,7 +94,7 @@ test_save_restore_round_trip (void)
   g_autoptr (EspcnSafetensors) st = espcn_safetensors_load_data (data, len, &error);
   g_assert_no_error (error);
 
-  g_autoptr (EspcnQatModel) b = espcn_qat_model_new (&mc, "ste", 99, &error);
+  g_autoptr (EspcnQatModel) b = espcn_qat_model_new (&mc, "ste", 0, 99, &error);
   g_assert_true (espcn_qat_model_restore_tensors (b, st, TRUE, &error));
   for (int l = 0; l < 3; l++)
     g_assert_cmpmem (a->model->weight[l], (gsize) a->model->cout[l] * a->model->cin[l] * a->model->k[l] *
@@ -104,7 +104,7 @@ test_save_restore_round_trip (void)
       b->slot[1]->n_state * sizeof (float));
 
   /* Another method's model misses tensors: an error, not a partial restore claimed whole. */
-  g_autoptr (EspcnQatModel) c = espcn_qat_model_new (&mc, "lsq", 1, &error);
+  g_autoptr (EspcnQatModel) c = espcn_qat_model_new (&mc, "lsq", 0, 1, &error);
   g_assert_false (espcn_qat_model_restore_tensors (c, st, TRUE, &error));
   g_assert_nonnull (error);
 }
