@@ -11,6 +11,7 @@
 #include "test-util.h"
 #include "quant/quantizer.h"
 #include "engine/model.h"
+#include "eval/loadmodel.h"
 #include "train/summary.h"
 #include "train/trainer.h"
 #include "util/rng.h"
@@ -246,6 +247,56 @@ test_resume_refuses_other_options (void)
   g_assert_false (espcn_train_run (&cfg, NULL, &res, &error));
   g_assert_nonnull (strstr (error->message, "weight_decay"));
   espcn_train_result_clear (&res);
+  espcn_train_config_clear (&cfg);
+}
+
+/* --act-bits 8: an int8-weight method trains on [0, 255] hidden activations; the
+ * export stores conv2's and conv3's weights as int16 (the widening path) and says
+ * so in its recipe, the checkpoint reloads on the same grid, a resume on the other
+ * grid is refused, and methods or values without such a grid are refused. */
+static void
+test_act_bits_8_trains_and_exports_the_widening_grid (void)
+{
+  g_autofree char *tmp = espcn_test_make_tmp_dir ("espcn-train-XXXXXX");
+  EspcnTrainConfig cfg;
+  EspcnTrainResult res;
+  g_autoptr (GError) error = NULL;
+  tiny_config (&cfg, "lsq", tmp);
+  cfg.act_bits = 8;
+  cfg.epochs = 2;
+  g_assert_true (espcn_train_run (&cfg, NULL, &res, &error));
+  g_assert_no_error (error);
+  g_autoptr (EspcnInt8Model) m = espcn_int8_model_load (res.int8_path, &error);
+  g_assert_no_error (error);
+  for (int i = 0; i < 2; i++)
+    g_assert_cmpint (espcn_int8_model_get_layer (m, i)->out_max, ==, ESPCN_ACT_QMAX_WIDE);
+  g_assert_cmpint (espcn_int8_model_get_layer (m, 1)->weight_dtype, ==, ESPCN_WEIGHT_I16);
+  g_assert_cmpint (espcn_int8_model_get_layer (m, 2)->weight_dtype, ==, ESPCN_WEIGHT_I16);
+  g_assert_nonnull (strstr (espcn_int8_model_get_metadata (m, "recipe"), " --act-bits 8"));
+
+  g_autoptr (EspcnEvalCheckpoint) ck = espcn_eval_checkpoint_load (res.checkpoint_path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (espcn_qat_model_act_quant (ck->qat, 0)->qmax, ==, ESPCN_ACT_QMAX_WIDE);
+  g_assert_cmpint (espcn_qat_model_act_quant (ck->qat, 1)->qmax, ==, ESPCN_ACT_QMAX_WIDE);
+
+  cfg.resume = g_strdup (res.checkpoint_path);
+  espcn_train_result_clear (&res);
+  cfg.act_bits = 0;
+  g_assert_false (espcn_train_run (&cfg, NULL, &res, &error));
+  g_assert_nonnull (strstr (error->message, "act_bits=8, this run has act_bits=7"));
+  g_clear_error (&error);
+  espcn_train_result_clear (&res);
+  g_clear_pointer (&cfg.resume, g_free);
+
+  cfg.act_bits = 6;
+  expect_invalid (&cfg, "--act-bits 6");
+  cfg.act_bits = 7;
+  g_free (cfg.method);
+  cfg.method = g_strdup ("apot");
+  expect_invalid (&cfg, "apot quantizes hidden activations to 8 bits only");
+  g_free (cfg.method);
+  cfg.method = g_strdup ("none");
+  expect_invalid (&cfg, "--act-bits is for quantized methods");
   espcn_train_config_clear (&cfg);
 }
 
@@ -501,6 +552,8 @@ main (int argc, char **argv)
       test_resume_equals_uninterrupted);
   g_test_add_func ("/train/resume-refuses-other-options", test_resume_refuses_other_options);
   g_test_add_func ("/train/float-training-learns", test_float_training_learns);
+  g_test_add_func ("/train/act-bits-8-trains-and-exports-the-widening-grid",
+      test_act_bits_8_trains_and_exports_the_widening_grid);
   g_test_add_func ("/train/repeats-report-mean-and-spread", test_repeats_report_mean_and_spread);
   g_test_add_func ("/train/init-starts-from-trained-weights", test_init_starts_from_trained_weights);
   g_test_add_func ("/train/reports-progress-through-the-callback", test_reports_progress_through_the_callback);
