@@ -148,12 +148,12 @@ espcn_checkpoint_load (const char *path, EspcnQatModel *qm, EspcnAdam *adam, GHa
     while (g_hash_table_iter_next (&it, &k, &v)) {
       const char *have = espcn_safetensors_get_metadata (st, k);
       /* Checkpoints from before --weight-decay were all made with its default. */
-      g_autofree char *default_wd = NULL;
+      g_autofree char *fallback = NULL;
       if (have == NULL && strcmp (k, "weight_decay") == 0)
-        have = default_wd = g_strdup_printf ("%.9g", ESPCN_TRAIN_DEFAULT_WEIGHT_DECAY);
+        have = fallback = g_strdup_printf ("%.9g", ESPCN_TRAIN_DEFAULT_WEIGHT_DECAY);
       /* ... and before --act-bits, on their method's own grid. */
       if (have == NULL && strcmp (k, "act_bits") == 0)
-        have = default_wd = g_strdup_printf ("%d", espcn_quant_method_act_bits (qm->method));
+        have = fallback = g_strdup_printf ("%d", espcn_quant_method_act_bits (qm->method));
       if (g_strcmp0 (have, v) != 0) {
         g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
             "checkpoint %s was made with %s=%s, this run has %s=%s: resume with the same options", path,

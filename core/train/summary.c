@@ -116,7 +116,8 @@ gboolean
 espcn_train_all (const EspcnTrainConfig *base, int repeats, char **table, GError **error)
 {
   EspcnTrainConfig cfg = *base;
-  cfg.method = (char *) "none";
+  /* Checked as a quantized run: the six methods need what it needs. */
+  cfg.method = (char *) "lsq";
   if (!espcn_train_config_validate (&cfg, error))
     return FALSE;
   if (repeats < 1 || repeats > 1000) {
@@ -150,6 +151,9 @@ espcn_train_all (const EspcnTrainConfig *base, int repeats, char **table, GError
     for (int r = 0; r < repeats; r++) {
       cfg.method = (char *) row->method;
       cfg.seed = base->seed + (guint64) r;
+      /* --act-bits is for the int8-weight methods; float, APoT and DoReFa keep their grid. */
+      const EspcnQuantMethod *m = espcn_quant_method_lookup (row->method);
+      cfg.act_bits = m->quantized && espcn_quant_method_act_bits (m) == 7 ? base->act_bits : 0;
       /* Several seeds: each in OUT/seed-<seed>/, so no run overwrites another. */
       g_autofree char *out = repeats > 1 ? g_strdup_printf ("%s/seed-%" G_GUINT64_FORMAT, base->out_dir, cfg.seed)
                                          : g_strdup (base->out_dir);

@@ -297,6 +297,25 @@ test_act_bits_8_trains_and_exports_the_widening_grid (void)
   g_free (cfg.method);
   cfg.method = g_strdup ("none");
   expect_invalid (&cfg, "--act-bits is for quantized methods");
+
+  /* --method all: the option reaches the int8-weight methods only. */
+  cfg.act_bits = 8;
+  g_autofree char *all_dir = g_build_filename (tmp, "all", NULL);
+  g_free (cfg.out_dir);
+  cfg.out_dir = g_strdup (all_dir);
+  g_autofree char *table = NULL;
+  g_assert_true (espcn_train_all (&cfg, 1, &table, &error));
+  g_assert_no_error (error);
+  const char *const bits8[] = { "lsq", "pact", "adaround", "ste", "apot", "dorefa" };
+  for (gsize i = 0; i < G_N_ELEMENTS (bits8); i++) {
+    g_autofree char *name = g_strdup_printf ("%s.bin", bits8[i]);
+    g_autofree char *path = g_build_filename (all_dir, name, NULL);
+    g_autoptr (EspcnInt8Model) mi = espcn_int8_model_load (path, &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (espcn_int8_model_get_layer (mi, 0)->out_max, ==, ESPCN_ACT_QMAX_WIDE);
+    gboolean named = strstr (espcn_int8_model_get_metadata (mi, "recipe"), "--act-bits 8") != NULL;
+    g_assert_true (named == (i < 4));  /* APoT and DoReFa have no other grid */
+  }
   espcn_train_config_clear (&cfg);
 }
 
