@@ -38,6 +38,32 @@ espcn_quant_method_act_bits (const EspcnQuantMethod *method)
   return method->act_qmax == ESPCN_ACT_QMAX_WIDE ? 8 : 7;
 }
 
+gboolean
+espcn_quant_method_check_act_bits (const EspcnQuantMethod *method, int act_bits, GError **error)
+{
+  if (act_bits == 0)
+    return TRUE;
+  if (!method->quantized) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "'%s' trains in float: it has no activation grid",
+        method->name);
+    return FALSE;
+  }
+  if (act_bits != 7 && act_bits != 8) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "hidden activations have 7 or 8 bits, not %d",
+        act_bits);
+    return FALSE;
+  }
+  /* Only int8 weights have a second grid: 7-bit activations keep their u8 x s8
+   * pair sums exact, 8-bit ones move conv2 and conv3 to int16. */
+  if (act_bits == 7 && method->act_qmax != ESPCN_ACT_QMAX_FAST) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+        "%s quantizes hidden activations to 8 bits only (its weights are int16); "
+        "7-bit activations are for lsq, pact, adaround and ste", method->name);
+    return FALSE;
+  }
+  return TRUE;
+}
+
 gint32
 espcn_quant_method_act_qmax (const char *method)
 {

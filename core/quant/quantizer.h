@@ -137,6 +137,11 @@ const char *const *espcn_quant_methods (void);
 /* The bits of a quantized method's own hidden-activation grid: 7 for act_qmax
  * 127, 8 for 255. */
 int espcn_quant_method_act_bits (const EspcnQuantMethod *method);
+/* Whether `method` trains on `act_bits`-bit hidden activations: 0 (its own grid)
+ * always; 7 or 8 for the int8-weight methods; 8 for APoT and DoReFa (int16
+ * weights, docs/integer-grid.md); no other value, and nothing but 0 for "none".
+ * The grid that 7 or 8 selects is act_qmax 127 or 255. */
+gboolean espcn_quant_method_check_act_bits (const EspcnQuantMethod *method, int act_bits, GError **error);
 /* The act_qmax of a quantized method by name; -1 if unknown or "none". */
 gint32 espcn_quant_method_act_qmax (const char *method);
 

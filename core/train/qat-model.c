@@ -31,23 +31,9 @@ espcn_qat_model_new (const EspcnFloatModelConfig *config, const char *method, in
         "unknown method '%s': choose none, lsq, pact, adaround, apot, dorefa or ste", method ? method : "");
     return NULL;
   }
-  gint32 act_qmax = desc->act_qmax;
-  if (desc->quantized && act_bits != 0 && act_bits != espcn_quant_method_act_bits (desc)) {
-    /* Only int8 weights have a second grid: 7-bit activations keep their
-     * u8 x s8 pair sums exact, 8-bit ones move conv2 and conv3 to int16. */
-    if (act_bits != 7 && act_bits != 8) {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-          "hidden activations of %d bits: choose 7 or 8", act_bits);
-      return NULL;
-    }
-    if (desc->act_qmax != ESPCN_ACT_QMAX_FAST) {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-          "%s quantizes hidden activations to 8 bits only (its weights are int16); "
-          "7-bit activations are for lsq, pact, adaround and ste", desc->name);
-      return NULL;
-    }
-    act_qmax = act_bits == 8 ? ESPCN_ACT_QMAX_WIDE : ESPCN_ACT_QMAX_FAST;
-  }
+  if (!espcn_quant_method_check_act_bits (desc, act_bits, error))
+    return NULL;
+  gint32 act_qmax = act_bits == 0 ? desc->act_qmax : act_bits == 8 ? ESPCN_ACT_QMAX_WIDE : ESPCN_ACT_QMAX_FAST;
   EspcnFloatModel *model = espcn_float_model_new (config, seed, error);
   if (model == NULL)
     return NULL;

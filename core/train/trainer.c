@@ -124,13 +124,10 @@ espcn_train_config_validate (const EspcnTrainConfig *cfg, GError **error)
     BAD ("--lr-warmup %d must not be negative", cfg->lr_warmup);
   if (!(cfg->weight_decay >= 0 && cfg->weight_decay < 1))
     BAD ("--weight-decay %g must be in [0, 1)", cfg->weight_decay);
-  if (cfg->act_bits != 0 && cfg->act_bits != 7 && cfg->act_bits != 8)
-    BAD ("--act-bits %d: hidden activations have 7 or 8 bits", cfg->act_bits);
-  if (cfg->act_bits != 0 && !method->quantized)
-    BAD ("--act-bits is for quantized methods; '%s' trains in float", method->name);
-  if (cfg->act_bits == 7 && method->quantized && espcn_quant_method_act_bits (method) == 8)
-    BAD ("%s quantizes hidden activations to 8 bits only (its weights are int16); "
-         "--act-bits 7 is for lsq, pact, adaround and ste", method->name);
+  if (!espcn_quant_method_check_act_bits (method, cfg->act_bits, error)) {
+    g_prefix_error (error, "--act-bits %d: ", cfg->act_bits);
+    return FALSE;
+  }
   if (cfg->threads < 0)
     BAD ("threads %d must be 0 (all cores) or more", cfg->threads);
   if (cfg->val_every < 1)

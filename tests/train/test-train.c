@@ -289,14 +289,14 @@ test_act_bits_8_trains_and_exports_the_widening_grid (void)
   g_clear_pointer (&cfg.resume, g_free);
 
   cfg.act_bits = 6;
-  expect_invalid (&cfg, "--act-bits 6");
+  expect_invalid (&cfg, "--act-bits 6: hidden activations have 7 or 8 bits");
   cfg.act_bits = 7;
   g_free (cfg.method);
   cfg.method = g_strdup ("apot");
   expect_invalid (&cfg, "apot quantizes hidden activations to 8 bits only");
   g_free (cfg.method);
   cfg.method = g_strdup ("none");
-  expect_invalid (&cfg, "--act-bits is for quantized methods");
+  expect_invalid (&cfg, "--act-bits 7: 'none' trains in float");
 
   /* --method all: the option reaches the int8-weight methods only. */
   cfg.act_bits = 8;
