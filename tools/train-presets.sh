@@ -93,25 +93,25 @@ for s in "${scales[@]}"; do
   [ "$jobs" -gt 1 ] && threads=1
   pids=()
   for seed in "${seeds[@]}"; do
-  dir=$out
-  [ "$seed" = 42 ] || dir=$out/seed$seed
-  mkdir -p "$dir"
-  for m in "${methods[@]}"; do
-    [ "${ESPCN_PRESET_REUSE:-0}" = 1 ] && [ "$dir/$m.bin" -nt "$out/none.safetensors" ] && continue
-    # 8-bit hidden activations for the int8-weight methods at x2 and x3, where the
-    # 7-bit grid cost most (x2 luma LSQ, sample val after 480 epochs: 7 bits
-    # 28.783 dB, 8 bits 28.858, float 28.90); x4, the real-time case, keeps the
-    # fast int8 path (8 bits ran the x4 luma network 1.38x slower).
-    bits=()
-    case "$s:$m" in [23]:lsq|[23]:pact|[23]:adaround|[23]:ste) bits=(--act-bits 8) ;; esac
-    "$train" --data "$data" --method "$m" --channels "$c" --scale "$s" --patch "$patch" --epochs "$qat_epochs" --warmup 0 \
-      "${bits[@]}" \
-      --lr 2e-4 --val-every 20 --init "$out/none.safetensors" --seed "$seed" "${augment[@]}" "${sampling[@]}" "${regular[@]}" \
-      --threads "$threads" \
-      --out "$dir" --no-progress > "$dir/$m.log" 2>&1 &
-    pids+=($!)
-    if [ ${#pids[@]} -ge "$jobs" ]; then wait "${pids[0]}"; pids=("${pids[@]:1}"); fi
-  done
+    dir=$out
+    [ "$seed" = 42 ] || dir=$out/seed$seed
+    mkdir -p "$dir"
+    for m in "${methods[@]}"; do
+      [ "${ESPCN_PRESET_REUSE:-0}" = 1 ] && [ "$dir/$m.bin" -nt "$out/none.safetensors" ] && continue
+      # 8-bit hidden activations for the int8-weight methods at x2 and x3, where the
+      # 7-bit grid cost most (x2 luma LSQ, sample val after 480 epochs: 7 bits
+      # 28.783 dB, 8 bits 28.858, float 28.90); x4, the real-time case, keeps the
+      # fast int8 path (8 bits ran the x4 luma network 1.38x slower).
+      bits=()
+      case "$s:$m" in [23]:lsq|[23]:pact|[23]:adaround|[23]:ste) bits=(--act-bits 8) ;; esac
+      "$train" --data "$data" --method "$m" --channels "$c" --scale "$s" --patch "$patch" --epochs "$qat_epochs" --warmup 0 \
+        "${bits[@]}" \
+        --lr 2e-4 --val-every 20 --init "$out/none.safetensors" --seed "$seed" "${augment[@]}" "${sampling[@]}" "${regular[@]}" \
+        --threads "$threads" \
+        --out "$dir" --no-progress > "$dir/$m.log" 2>&1 &
+      pids+=($!)
+      if [ ${#pids[@]} -ge "$jobs" ]; then wait "${pids[0]}"; pids=("${pids[@]:1}"); fi
+    done
   done
   for p in "${pids[@]}"; do wait "$p"; done
   for m in "${methods[@]}"; do
