@@ -43,6 +43,8 @@ sampling=(--balance-classes --num-train 1000)
 # weight decay 1e-4, 48 of 64 alive, sample val 24.368 dB; none, 64 of 64,
 # 24.534 dB (README "Training", weight decay).
 regular=(--weight-decay 0)
+# A fine-tune's folder: seed 42's in the scale's run folder, the others' in seed<N>/.
+seed_dir () { if [ "$2" = 42 ]; then echo "$1"; else echo "$1/seed$2"; fi; }
 read -r -a channel_sets <<< "${ESPCN_PRESET_CHANNELS:-rgb}"
 for c in "${channel_sets[@]}"; do
   case "$c" in rgb|y) ;; *) echo "ESPCN_PRESET_CHANNELS: '$c' is not rgb or y" >&2; exit 2 ;; esac
@@ -84,8 +86,8 @@ for s in "${scales[@]}"; do
   # data's validation split (espcn-eval on its test.txt, the 52 tiles of the README's
   # "sample val") is shipped.  At x2 the seed alone moves a fine-tune's outcome by
   # more than the INT8 drop bar: the STE x2 fine-tune of seed 42 scored 29.119 dB
-  # there, of seed 43 29.170 (float 29.192).  Seed 42 writes to $out, the others to
-  # $out/seed<N>; every candidate's score goes to $out/<method>.choice.
+  # there, of seed 43 29.170 (float 29.192).  Every candidate's score goes to
+  # $out/<method>.choice.
   seeds=(42)
   [ "$s" = 2 ] && seeds=(42 43 44)
   [ -n "${ESPCN_PRESET_SEEDS:-}" ] && read -r -a seeds <<< "$ESPCN_PRESET_SEEDS"
@@ -93,8 +95,7 @@ for s in "${scales[@]}"; do
   [ "$jobs" -gt 1 ] && threads=1
   pids=()
   for seed in "${seeds[@]}"; do
-    dir=$out
-    [ "$seed" = 42 ] || dir=$out/seed$seed
+    dir=$(seed_dir "$out" "$seed")
     mkdir -p "$dir"
     for m in "${methods[@]}"; do
       [ "${ESPCN_PRESET_REUSE:-0}" = 1 ] && [ "$dir/$m.bin" -nt "$out/none.safetensors" ] && continue
@@ -118,8 +119,7 @@ for s in "${scales[@]}"; do
     best= best_psnr=
     : > "$out/$m.choice"
     for seed in "${seeds[@]}"; do
-      dir=$out
-      [ "$seed" = 42 ] || dir=$out/seed$seed
+      dir=$(seed_dir "$out" "$seed")
       tail -n 1 "$dir/$m.log"
       # the model's row of espcn-eval's table: path, Y-PSNR, RGB PSNR, SSIM
       psnr=$("$builddir/tools/espcn-eval" --quiet --data "$data" --model "$dir/$m.bin" | awk -v f="$dir/$m.bin" '$1 == f { print $2 }')
